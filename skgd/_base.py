@@ -1,0 +1,319 @@
+"""What both estimators share: parameters, validation, and the fit plumbing.
+
+The estimators are thin: validate, encode the targets, pick the pieces
+(loss, penalty, optimizer, schedule), call the training loop, store the
+fitted attributes. Everything that differs between regression and
+classification is a small hook a subclass overrides.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._optimizers import OPTIMIZERS, make_optimizer
+from ._penalties import make_penalty
+from ._solver import (
+    Objective,
+    Stopping,
+    Trainer,
+    TrainingState,
+    largest_curvature,
+    largest_row_curvature,
+    train,
+)
+from .schedules import make_schedule
+
+SCHEDULES = {"constant", "invscaling", "optimal", "adaptive", "exponential", "step", "cosine"}
+
+
+class BaseGD(BaseEstimator):
+    """Shared machinery of :class:`GDRegressor` and :class:`GDClassifier`."""
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"batch", "online", "minibatch"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate": [StrOptions(SCHEDULES), HasMethods(["rates"]), callable],
+        "eta0": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "gamma": [Interval(Real, 0, 1, closed="right")],
+        "step_size": [Interval(Integral, 1, None, closed="left")],
+        "warmup": [Interval(Integral, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "nesterov": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # --- hooks for the subclasses ------------------------------------------
+
+    def _validate_targets(self, X, y, reset):
+        """Validate ``X`` and ``y`` together; returns both."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y, dtype, incremental, classes=None):
+        """The targets as a C-contiguous ``(n_samples, n_outputs)`` float array."""
+        raise NotImplementedError
+
+    def _make_loss(self, n_outputs):
+        raise NotImplementedError
+
+    def _weight_matrix(self, y, sample_weight):
+        """Per-sample (or per-sample-and-output) weights, before normalisation."""
+        return sample_weight[:, np.newaxis]
+
+    def _validation_split(self, y, rng):
+        """Indices of the training and validation rows for early stopping."""
+        raise NotImplementedError
+
+    def _score_theta(self, theta, X, y, sample_weight):
+        """The validation score of parameters ``theta``."""
+        raise NotImplementedError
+
+    def _store_parameters(self, theta):
+        """Set ``coef_`` and ``intercept_`` from ``theta``."""
+        raise NotImplementedError
+
+    def _initial_theta(self, coef_init, intercept_init, n_outputs, n_features, dtype):
+        theta = np.zeros((n_outputs, n_features + 1), dtype=dtype)
+        if coef_init is not None:
+            coef = np.asarray(coef_init, dtype=dtype)
+            if coef.size != n_outputs * n_features:
+                raise ValueError(
+                    f"coef_init has shape {coef.shape}; expected "
+                    f"{(n_outputs, n_features) if n_outputs > 1 else (n_features,)}."
+                )
+            theta[:, :-1] = coef.reshape(n_outputs, n_features)
+        if intercept_init is not None:
+            intercept = np.asarray(intercept_init, dtype=dtype).reshape(-1)
+            if intercept.size != n_outputs:
+                raise ValueError(
+                    f"intercept_init has {intercept.size} values; expected {n_outputs}."
+                )
+            theta[:, -1] = intercept
+        if not np.all(np.isfinite(theta)):
+            raise ValueError("coef_init and intercept_init must be finite.")
+        return theta
+
+    # --- validation of parameter combinations (the one place) ---------------
+
+    def _check_parameter_combinations(self):
+        if self.solver != "batch" and self.optimizer == "rprop":
+            raise ValueError(
+                "optimizer='rprop' steps by the sign of the exact gradient and needs "
+                f"solver='batch'; got solver={self.solver!r}."
+            )
+        if self.momentum > 0 and self.optimizer != "sgd":
+            raise ValueError(
+                f"momentum applies to optimizer='sgd' only; optimizer={self.optimizer!r} "
+                "keeps its own moments (set momentum=0)."
+            )
+        if self.learning_rate == "optimal" and (self.alpha == 0 or self.penalty is None):
+            raise ValueError(
+                "learning_rate='optimal' is 1 / (alpha * (t0 + t)) and needs a penalty "
+                "with alpha > 0."
+            )
+
+    # --- the pieces ---------------------------------------------------------
+
+    def _schedule(self):
+        return make_schedule(
+            self.learning_rate, alpha=self.alpha, power_t=self.power_t,
+            gamma=self.gamma, step_size=self.step_size, max_iter=self.max_iter,
+            warmup=self.warmup,
+        )  # fmt: skip
+
+    def _optimizer(self):
+        return make_optimizer(
+            self.optimizer, momentum=self.momentum, nesterov=self.nesterov,
+            beta_1=self.beta_1, beta_2=self.beta_2, rho=self.rho,
+        )  # fmt: skip
+
+    def _automatic_eta0(self, X, W, n_train, loss, penalty):
+        """``1 / L``: L bounds the curvature of what one update descends.
+
+        The full objective's for the batch solver (largest eigenvalue of the
+        weighted Gram matrix, by power iteration); one sample's for online
+        and mini-batch (the largest weighted squared row norm).
+        """
+        if self.solver == "batch":
+            curvature = largest_curvature(X, W, n_train, self.fit_intercept)
+        else:
+            curvature = largest_row_curvature(X, W, self.fit_intercept)
+        lipschitz = loss.curvature * curvature + penalty.l2
+        if lipschitz <= 0:  # all-zero data: any step is safe
+            return 1.0
+        return 1.0 / lipschitz
+
+    # --- fitting --------------------------------------------------------------
+
+    def _prepare_X(self, X):
+        # The stochastic kernels walk rows: C order, or CSR. The batch solver
+        # only uses BLAS products, which take any layout without a copy.
+        if self.solver == "batch":
+            return X
+        if sp.issparse(X):
+            X = X.tocsr()
+            if not X.data.flags.writeable:
+                X = X.copy()
+            return X
+        return np.ascontiguousarray(X)
+
+    def _fit(
+        self, X, y, sample_weight=None, coef_init=None, intercept_init=None,
+        incremental=False, classes=None,
+    ):  # fmt: skip
+        self._check_parameter_combinations()
+        continuing = incremental and hasattr(self, "coef_")
+        warm = continuing or (
+            not incremental and self.warm_start and hasattr(self, "coef_")
+        )
+        X, y = self._validate_targets(X, y, reset=not continuing)
+        X = self._prepare_X(X)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        Y = self._encode_targets(y, X.dtype, continuing, classes)
+        n_samples, n_features = X.shape
+        n_outputs = Y.shape[1]
+
+        rng = self._rng if continuing else check_random_state(self.random_state)
+        if incremental:
+            self._rng = rng
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            train_rows, val_rows = self._validation_split(y, rng)
+        else:
+            train_rows, val_rows = np.arange(n_samples), None
+
+        raw = self._weight_matrix(y, sample_weight).astype(X.dtype)
+        W = np.zeros_like(raw)
+        train_weight = sample_weight[train_rows]
+        if train_weight.sum() <= 0:
+            raise ValueError(
+                "The training samples all have zero sample_weight; at least one must "
+                "be positive."
+            )
+        # Frequency weights: each update's loss term is scaled by s_i / mean(s).
+        W[train_rows] = raw[train_rows] / train_weight.mean()
+        W = np.ascontiguousarray(W)
+
+        loss = self._make_loss(n_outputs)
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        optimizer = self._optimizer()
+        objective = Objective(
+            X, Y, W, len(train_rows), loss, penalty, self.fit_intercept
+        )
+
+        if warm:
+            theta = self._initial_theta(
+                self.coef_, self.intercept_, n_outputs, n_features, X.dtype
+            )
+            state = self._training_state
+            state = TrainingState(
+                theta,
+                state.optimizer_state.astype(X.dtype, copy=True)
+                if state.optimizer_state.shape[0] == max(optimizer.n_slots, 1)
+                and state.optimizer_state.shape[1:] == theta.shape
+                else optimizer.init_state(theta.shape, X.dtype),
+                state.t,
+                state.epoch,
+                state.lr_factor if continuing else 1.0,
+            )
+        else:
+            theta = self._initial_theta(
+                coef_init, intercept_init, n_outputs, n_features, X.dtype
+            )
+            state = TrainingState(theta, optimizer.init_state(theta.shape, X.dtype))
+        if not self.fit_intercept:
+            state.theta[:, -1] = 0.0
+
+        if self.eta0 == "auto":
+            eta0 = self._automatic_eta0(X, W, len(train_rows), loss, penalty)
+            if continuing:  # a later chunk may need a smaller step, never a larger
+                eta0 = min(eta0, self.eta0_)
+        else:
+            eta0 = float(self.eta0)
+
+        trainer = Trainer(
+            objective, self.solver, self.batch_size, optimizer, self._schedule(),
+            eta0, self.shuffle, rng, train_rows,
+        )  # fmt: skip
+        validation = None
+        if early_stopping:
+            X_val, y_val, sw_val = X[val_rows], y[val_rows], sample_weight[val_rows]
+
+            def validation(theta):
+                return self._score_theta(theta, X_val, y_val, sw_val)
+
+        stopping = None
+        if not incremental:
+            stopping = Stopping(
+                self.tol, self.n_iter_no_change, self.learning_rate == "adaptive"
+            )
+        n_epochs = 1 if incremental else self.max_iter
+        n_run, converged, history = train(
+            trainer, state, n_epochs=n_epochs, stopping=stopping,
+            validation=validation, verbose=self.verbose,
+        )  # fmt: skip
+
+        self._training_state = state
+        self._store_parameters(state.theta)
+        self.eta0_ = eta0
+        self.t_ = state.t + 1
+        records = history.as_arrays()
+        if continuing:
+            self.n_iter_ += n_run
+            self.history_ = {
+                key: np.concatenate([self.history_.get(key, []), value])
+                for key, value in records.items()
+            }
+        else:
+            self.n_iter_ = n_run
+            self.history_ = records
+        self.loss_curve_ = list(self.history_["loss"])
+        if early_stopping:
+            self.validation_scores_ = list(self.history_["val_score"])
+            self.best_validation_score_ = float(np.max(self.validation_scores_))
+        if not incremental and not converged and self.tol is not None:
+            warnings.warn(
+                f"Maximum number of epochs ({self.max_iter}) reached before "
+                "convergence. Consider increasing max_iter or tol, or scaling the "
+                "data.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
+            reset=False,
+        )  # fmt: skip
+        return X @ np.asarray(self.coef_).T + self.intercept_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

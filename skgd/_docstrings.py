@@ -1,0 +1,184 @@
+"""Parameter documentation shared by both estimators, written once.
+
+The estimators' docstrings are templates; :func:`fill_doc` substitutes these
+entries, so a shared parameter's meaning and default live in one place.
+"""
+
+SHARED = {
+    "penalty": """\
+penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+    The regulariser added to the mean loss. ``'l2'`` adds
+    ``(alpha / 2) * ||w||_2**2``, ``'l1'`` adds ``alpha * ||w||_1``,
+    ``'elasticnet'`` adds ``alpha * (l1_ratio * ||w||_1 + (1 - l1_ratio) / 2 *
+    ||w||_2**2)``, exactly as :class:`~sklearn.linear_model.ElasticNet`. The
+    L1 part is applied as a proximal (soft-thresholding) step, so
+    coefficients become exactly zero. The intercept is never penalised.""",
+    "alpha": """\
+alpha : float, default=1e-4
+    Regularisation strength (SGD's default). Also sets ``learning_rate='optimal'``.""",
+    "l1_ratio": """\
+l1_ratio : float, default=0.15
+    The L1 share of ``alpha`` for ``penalty='elasticnet'`` (SGD's default).""",
+    "fit_intercept": """\
+fit_intercept : bool, default=True
+    Whether to learn an intercept. If False the data is assumed centred.""",
+    "solver": """\
+solver : {'batch', 'online', 'minibatch'}, default='batch'
+    How often the parameters move. ``'batch'``: one update per epoch with
+    the exact gradient of the training objective (deterministic, converges
+    to the exact minimiser with the default constant ``1/L`` step, so it is
+    the default). ``'online'``: one update per sample, in a fresh random
+    order each epoch when ``shuffle=True`` (stochastic gradient descent).
+    ``'minibatch'``: one update per consecutive block of ``batch_size``
+    samples of that order, with the block's weighted mean gradient.
+    ``'online'`` equals ``'minibatch'`` with ``batch_size=1``, and
+    ``'minibatch'`` with ``batch_size >= n_samples`` equals ``'batch'``.""",
+    "batch_size": """\
+batch_size : int, default=32
+    Samples per update of ``solver='minibatch'`` (MLP's default).""",
+    "optimizer": """\
+optimizer : {'sgd', 'adagrad', 'rmsprop', 'adam', 'rprop'}, default='sgd'
+    The update rule. ``'sgd'`` steps ``-eta * g``, with ``momentum`` and
+    ``nesterov``. ``'adagrad'``, ``'rmsprop'`` and ``'adam'`` divide each
+    parameter's step by the root of its own squared-gradient history.
+    ``'rprop'`` moves each parameter by the *sign* of its gradient, with a
+    step it learns per parameter (iRprop-, ``solver='batch'`` only).""",
+    "learning_rate": """\
+learning_rate : str, :class:`skgd.schedules.Schedule` or callable, default='constant'
+    How the step size ``eta`` evolves; ``t`` counts updates from 0.
+
+    - ``'constant'``: ``eta = eta0``.
+    - ``'invscaling'``: ``eta = eta0 / (t + 1) ** power_t`` (SGD's definition).
+    - ``'optimal'``: ``eta = 1 / (alpha * (t0 + t))``, SGD's heuristic
+      (needs ``alpha > 0``).
+    - ``'adaptive'``: ``eta0`` until ``n_iter_no_change`` epochs in a row fail
+      to improve by ``tol``, then divided by 5; stops below 1e-6 (SGD's).
+    - ``'exponential'``: ``eta = eta0 * gamma ** epoch``.
+    - ``'step'``: ``eta0`` times ``gamma`` every ``step_size`` epochs.
+    - ``'cosine'``: cosine annealing from ``eta0`` to 0 over ``max_iter`` epochs.
+    - a :class:`~skgd.schedules.Schedule` object, or a callable ``f(t) -> eta``.""",
+    "eta0": """\
+eta0 : float or 'auto', default='auto'
+    The initial learning rate. ``'auto'`` takes ``1 / L``: for
+    ``solver='batch'``, ``L`` is the Lipschitz constant of the full gradient
+    (the loss's curvature bound times the largest eigenvalue of the weighted
+    Gram matrix of ``[X, 1]``, plus the L2 strength), the largest step with
+    guaranteed descent; for ``'online'`` and ``'minibatch'``, ``L`` bounds
+    one sample's curvature (largest weighted squared row norm), as
+    scikit-learn's SAG solver does. The default, because it converges
+    without tuning even on unscaled data, where any fixed number either
+    diverges or crawls.""",
+    "power_t": """\
+power_t : float, default=0.25
+    The exponent of ``learning_rate='invscaling'`` (SGD's default).""",
+    "gamma": """\
+gamma : float, default=0.9
+    Decay factor of ``learning_rate='exponential'`` and ``'step'``.""",
+    "step_size": """\
+step_size : int, default=10
+    Epochs between two decays of ``learning_rate='step'``.""",
+    "warmup": """\
+warmup : int, default=0
+    Epochs of linear warm-up of the learning rate (0: none).""",
+    "momentum": """\
+momentum : float, default=0.0
+    Heavy-ball momentum ``mu`` of ``optimizer='sgd'``: the velocity
+    ``v <- mu * v - eta * g`` is added to the parameters. 0 (plain steps)
+    by default so that the default step ``1/L`` is the textbook one.""",
+    "nesterov": """\
+nesterov : bool, default=False
+    Use Nesterov's look-ahead momentum: ``theta <- theta + mu * v - eta * g``
+    after the velocity update (Sutskever et al. 2013). No effect without
+    momentum.""",
+    "beta_1": """\
+beta_1 : float, default=0.9
+    Decay of Adam's first-moment estimate (MLP's name and default).""",
+    "beta_2": """\
+beta_2 : float, default=0.999
+    Decay of Adam's second-moment estimate (MLP's name and default).""",
+    "rho": """\
+rho : float, default=0.9
+    Decay of RMSProp's average of squared gradients.""",
+    "max_iter": """\
+max_iter : int, default=1000
+    The most epochs (passes over the data) in one ``fit`` (SGD's default).""",
+    "tol": """\
+tol : float or None, default=1e-4
+    Training stops when ``n_iter_no_change`` epochs in a row fail to lower
+    the objective by ``tol`` (or, with ``early_stopping``, to raise the
+    validation score by ``tol``), as in SGD. None never stops early. Tighter
+    than SGD's 1e-3 because full-batch descent makes steady small gains.""",
+    "n_iter_no_change": """\
+n_iter_no_change : int, default=5
+    Epochs without improvement before stopping (SGD's default).""",
+    "early_stopping": """\
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the training data, stop when its
+    score stops improving, and keep the coefficients of the best epoch (as
+    :class:`~sklearn.neural_network.MLPRegressor` does). ``fit`` only.""",
+    "validation_fraction": """\
+validation_fraction : float, default=0.1
+    The held-out share for ``early_stopping``.""",
+    "shuffle": """\
+shuffle : bool, default=True
+    Visit the samples in a fresh random order each epoch (online and
+    mini-batch solvers).""",
+    "random_state": """\
+random_state : int, RandomState instance or None, default=None
+    Seeds the shuffling and the validation split. The same integer gives a
+    bit-identical fit.""",
+    "warm_start": """\
+warm_start : bool, default=False
+    Start ``fit`` from the previous solution, keeping the optimizer's state
+    (velocities, moments, update count).""",
+    "verbose": """\
+verbose : int, default=0
+    Print one line per epoch (objective, coefficient norm, rate, time).""",
+}
+
+SHARED_ATTRIBUTES = {
+    "n_iter_": """\
+n_iter_ : int
+    Epochs run by the last ``fit`` (cumulated over ``partial_fit`` calls).""",
+    "t_": """\
+t_ : int
+    Updates made so far, plus one (SGD's convention).""",
+    "eta0_": """\
+eta0_ : float
+    The initial learning rate in effect (``eta0``, or the automatic step).""",
+    "loss_curve_": """\
+loss_curve_ : list of float
+    The training objective after each epoch.""",
+    "history_": """\
+history_ : dict of ndarray
+    Per-epoch records of equal length: ``'loss'`` (training objective),
+    ``'learning_rate'`` (of the epoch's last update), ``'coef_norm'``,
+    ``'time'`` (seconds since the fit began) and, with early stopping,
+    ``'val_score'``.""",
+    "validation_scores_": """\
+validation_scores_ : list of float
+    The validation score after each epoch (only with ``early_stopping``).""",
+    "best_validation_score_": """\
+best_validation_score_ : float
+    The best of ``validation_scores_`` (only with ``early_stopping``).""",
+    "n_features_in_": """\
+n_features_in_ : int
+    Number of features seen during ``fit``.""",
+    "feature_names_in_": """\
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of the features seen during ``fit``, when they are all strings.""",
+}
+
+
+def _indent(text, spaces=4):
+    pad = " " * spaces
+    return "\n".join(pad + line if line else line for line in text.splitlines())
+
+
+def fill_doc(cls):
+    """Substitute ``{name}`` entries of ``cls.__doc__`` with the shared texts."""
+    entries = {**SHARED, **SHARED_ATTRIBUTES}
+    cls.__doc__ = cls.__doc__.format(
+        **{key: _indent(value).lstrip() for key, value in entries.items()}
+    )
+    return cls

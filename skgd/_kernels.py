@@ -1,0 +1,174 @@
+"""Compiled inner loops: one call walks a whole epoch (or the whole data).
+
+The loss and the update rule arrive as first-class functions with fixed
+signatures (see ``_losses`` and ``_optimizers``), so one kernel serves every
+combination and stays in numba's on-disk cache. Parameters are one array
+``theta`` of shape ``(n_outputs, n_features + 1)``: the last column is the
+intercept, which the penalties never touch.
+"""
+
+import numba as nb
+import numpy as np
+from numba import types
+
+from ._losses import FLOAT_TYPES, loss_signature
+from ._optimizers import update_signature
+
+
+def _stochastic_signature(ft, x_types):
+    return types.float64(
+        *x_types,
+        ft[:, ::1], ft[:, ::1], types.int64[::1], types.int64,  # Y, W, order, batch size
+        ft[:, ::1], ft[:, :, ::1], types.float64[::1], types.int64,  # theta, state, etas, t0
+        types.FunctionType(loss_signature(ft)), types.float64[::1],
+        types.FunctionType(update_signature(ft)), types.float64[::1],
+        types.float64, types.float64, types.float64,  # l2, l1, fit_intercept
+    )  # fmt: skip
+
+
+@nb.njit(inline="always")
+def _finish_block(theta, G, state, m, eta, t, update, hyper, l2, l1, fit_intercept):
+    # Mean gradient of the block, plus the smooth penalty; then the update
+    # rule; then the L1 proximal step (soft-thresholding gives exact zeros).
+    n_outputs, width = G.shape
+    d = width - 1
+    inv_m = 1.0 / m
+    for j in range(n_outputs):
+        for f in range(d):
+            G[j, f] = G[j, f] * inv_m + l2 * theta[j, f]
+        G[j, d] = G[j, d] * inv_m * fit_intercept
+    update(theta, G, state, eta, t, hyper)
+    if l1 > 0.0:
+        threshold = eta * l1
+        for j in range(n_outputs):
+            for f in range(d):
+                w = theta[j, f]
+                if w > threshold:
+                    theta[j, f] = w - threshold
+                elif w < -threshold:
+                    theta[j, f] = w + threshold
+                else:
+                    theta[j, f] = 0.0
+
+
+@nb.njit(
+    [_stochastic_signature(ft, (ft[:, ::1],)) for ft in FLOAT_TYPES],
+    cache=True,
+    nogil=True,
+)
+def dense_epoch(
+    X, Y, W, order, batch_size, theta, state, etas, t0,
+    loss, loss_params, update, hyper, l2, l1, fit_intercept,
+):  # fmt: skip
+    """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
+
+    Every sample of a block is predicted with the same ``theta``; the block's
+    mean gradient makes one update numbered ``t0 + block + 1`` with rate
+    ``etas[block]``. Returns the sum of the weighted losses seen on the way.
+    """
+    n_outputs, width = theta.shape
+    d = width - 1
+    p = np.empty(n_outputs, dtype=X.dtype)
+    g = np.empty(n_outputs, dtype=X.dtype)
+    G = np.zeros((n_outputs, width), dtype=X.dtype)
+    total = 0.0
+    n = order.shape[0]
+    n_blocks = (n + batch_size - 1) // batch_size
+    for block in range(n_blocks):
+        start = block * batch_size
+        stop = min(start + batch_size, n)
+        G[:] = 0.0
+        for position in range(start, stop):
+            i = order[position]
+            x = X[i]
+            for j in range(n_outputs):
+                s = theta[j, d]
+                for f in range(d):
+                    s += theta[j, f] * x[f]
+                p[j] = s
+            total += loss(p, Y[i], W[i], g, loss_params)
+            for j in range(n_outputs):
+                gj = g[j]
+                if gj != 0.0:
+                    for f in range(d):
+                        G[j, f] += gj * x[f]
+                    G[j, d] += gj
+        _finish_block(
+            theta, G, state, stop - start, etas[block], t0 + block + 1,
+            update, hyper, l2, l1, fit_intercept,
+        )  # fmt: skip
+    return total
+
+
+@nb.njit(
+    [
+        _stochastic_signature(ft, (ft[::1], types.int32[::1], types.int32[::1]))
+        for ft in FLOAT_TYPES
+    ]
+    + [
+        _stochastic_signature(ft, (ft[::1], types.int64[::1], types.int64[::1]))
+        for ft in FLOAT_TYPES
+    ],
+    cache=True,
+    nogil=True,
+)
+def csr_epoch(
+    data, indices, indptr, Y, W, order, batch_size, theta, state, etas, t0,
+    loss, loss_params, update, hyper, l2, l1, fit_intercept,
+):  # fmt: skip
+    """:func:`dense_epoch` for a CSR matrix given by its three arrays.
+
+    Predictions and gradient accumulation cost O(nnz) per sample; the
+    update rule itself still touches every parameter.
+    """
+    n_outputs, width = theta.shape
+    d = width - 1
+    p = np.empty(n_outputs, dtype=data.dtype)
+    g = np.empty(n_outputs, dtype=data.dtype)
+    G = np.zeros((n_outputs, width), dtype=data.dtype)
+    total = 0.0
+    n = order.shape[0]
+    n_blocks = (n + batch_size - 1) // batch_size
+    for block in range(n_blocks):
+        start = block * batch_size
+        stop = min(start + batch_size, n)
+        G[:] = 0.0
+        for position in range(start, stop):
+            i = order[position]
+            lo, hi = indptr[i], indptr[i + 1]
+            for j in range(n_outputs):
+                s = theta[j, d]
+                for k in range(lo, hi):
+                    s += theta[j, indices[k]] * data[k]
+                p[j] = s
+            total += loss(p, Y[i], W[i], g, loss_params)
+            for j in range(n_outputs):
+                gj = g[j]
+                if gj != 0.0:
+                    for k in range(lo, hi):
+                        G[j, indices[k]] += gj * data[k]
+                    G[j, d] += gj
+        _finish_block(
+            theta, G, state, stop - start, etas[block], t0 + block + 1,
+            update, hyper, l2, l1, fit_intercept,
+        )  # fmt: skip
+    return total
+
+
+@nb.njit(
+    [
+        types.float64(
+            ft[:, ::1], ft[:, ::1], ft[:, ::1], ft[:, ::1],
+            types.FunctionType(loss_signature(ft)), types.float64[::1],
+        )  # fmt: skip
+        for ft in FLOAT_TYPES
+    ],
+    cache=True,
+    nogil=True,
+)
+def loss_rows(P, Y, W, G, loss, loss_params):
+    """Weighted loss of every row of predictions ``P``; derivatives into ``G``."""
+    total = 0.0
+    for i in range(P.shape[0]):
+        total += loss(P[i], Y[i], W[i], G[i], loss_params)
+    return total

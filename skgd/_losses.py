@@ -1,0 +1,286 @@
+"""Losses: the value of one sample's loss and its derivative in the prediction.
+
+Every loss is a compiled function with one signature::
+
+    loss(p, y, w, g, params) -> value
+
+``p`` holds the sample's predictions (one per output), ``y`` its encoded
+targets, ``w`` its weight (one entry, or one per output), ``params`` the
+loss's own constants (Huber's width, ...). The function writes the weighted
+derivative ``w * dloss/dp`` into ``g`` and returns the weighted loss value.
+The solvers only ever call this function, so a new loss is one function here
+and one entry in a table: no solver changes.
+
+The signature is explicit (float32 and float64), which lets the solvers take
+the function as a first-class argument *and* keep numba's on-disk cache; a
+plain dispatcher argument would force a recompilation in every new process.
+"""
+
+from dataclasses import dataclass, field
+
+import numba as nb
+import numpy as np
+from numba import types
+
+FLOAT_TYPES = (types.float64, types.float32)
+
+
+def loss_signature(ft):
+    """The numba signature shared by every loss, for float type ``ft``."""
+    row = ft[::1]
+    return types.float64(row, row, row, row, types.float64[::1])
+
+
+def _compile(func):
+    return nb.njit([loss_signature(ft) for ft in FLOAT_TYPES], cache=True, nogil=True)(
+        func
+    )
+
+
+@nb.njit(inline="always")
+def _weight(w, j):
+    # Per-output weights (one-vs-rest class weights) or one weight per sample.
+    return w[j] if w.shape[0] > 1 else w[0]
+
+
+@nb.njit(inline="always")
+def _log1pexp(z):
+    # log(1 + exp(z)) without overflow for large |z|.
+    if z > 0:
+        return z + np.log1p(np.exp(-z))
+    return np.log1p(np.exp(z))
+
+
+# --- regression ------------------------------------------------------------
+
+
+@_compile
+def squared_error(p, y, w, g, params):
+    """0.5 * (p - y)**2."""
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        r = p[j] - y[j]
+        g[j] = wj * r
+        value += 0.5 * wj * r * r
+    return value
+
+
+@_compile
+def huber(p, y, w, g, params):
+    """Quadratic within ``epsilon = params[0]`` of the target, linear beyond."""
+    eps = params[0]
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        r = p[j] - y[j]
+        if abs(r) <= eps:
+            g[j] = wj * r
+            value += 0.5 * wj * r * r
+        else:
+            g[j] = wj * eps * np.sign(r)
+            value += wj * (eps * abs(r) - 0.5 * eps * eps)
+    return value
+
+
+@_compile
+def epsilon_insensitive(p, y, w, g, params):
+    """max(0, |y - p| - epsilon): errors smaller than ``params[0]`` are free."""
+    eps = params[0]
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        r = p[j] - y[j]
+        z = abs(r) - eps
+        if z > 0:
+            g[j] = wj * np.sign(r)
+            value += wj * z
+        else:
+            g[j] = 0.0
+    return value
+
+
+@_compile
+def squared_epsilon_insensitive(p, y, w, g, params):
+    """max(0, |y - p| - epsilon)**2, as SGDRegressor defines it (no 1/2)."""
+    eps = params[0]
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        r = p[j] - y[j]
+        z = abs(r) - eps
+        if z > 0:
+            g[j] = wj * 2.0 * z * np.sign(r)
+            value += wj * z * z
+        else:
+            g[j] = 0.0
+    return value
+
+
+# --- classification: targets encoded as -1/+1 per output (one-vs-rest) ------
+
+
+@_compile
+def hinge(p, y, w, g, params):
+    """max(0, threshold - y p), ``threshold = params[0]`` (0 is the perceptron)."""
+    threshold = params[0]
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        z = p[j] * y[j]
+        if z <= threshold:
+            g[j] = -wj * y[j]
+            value += wj * (threshold - z)
+        else:
+            g[j] = 0.0
+    return value
+
+
+@_compile
+def squared_hinge(p, y, w, g, params):
+    """max(0, 1 - y p)**2."""
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        z = 1.0 - p[j] * y[j]
+        if z > 0:
+            g[j] = -2.0 * wj * y[j] * z
+            value += wj * z * z
+        else:
+            g[j] = 0.0
+    return value
+
+
+@_compile
+def modified_huber(p, y, w, g, params):
+    """Squared hinge for y p >= -1, linear (slope 4) below: Zhang (2004)."""
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        z = p[j] * y[j]
+        if z >= 1.0:
+            g[j] = 0.0
+        elif z >= -1.0:
+            g[j] = -2.0 * wj * y[j] * (1.0 - z)
+            value += wj * (1.0 - z) * (1.0 - z)
+        else:
+            g[j] = -4.0 * wj * y[j]
+            value += -4.0 * wj * z
+    return value
+
+
+@_compile
+def log_loss(p, y, w, g, params):
+    """log(1 + exp(-y p)), the binary logistic loss."""
+    value = 0.0
+    for j in range(p.shape[0]):
+        wj = _weight(w, j)
+        z = p[j] * y[j]
+        # d/dp log(1 + exp(-z)) = -y * sigmoid(-z); written to avoid exp overflow.
+        if z > 0:
+            e = np.exp(-z)
+            g[j] = -wj * y[j] * e / (1.0 + e)
+        else:
+            g[j] = -wj * y[j] / (1.0 + np.exp(z))
+        value += wj * _log1pexp(-z)
+    return value
+
+
+@_compile
+def multinomial_log_loss(p, y, w, g, params):
+    """Softmax cross-entropy: logsumexp(p) - sum(y * p), ``y`` one-hot."""
+    top = p[0]
+    for j in range(1, p.shape[0]):
+        top = max(top, p[j])
+    total = 0.0
+    for j in range(p.shape[0]):
+        total += np.exp(p[j] - top)
+    logsumexp = top + np.log(total)
+    value = logsumexp
+    for j in range(p.shape[0]):
+        g[j] = w[0] * (np.exp(p[j] - logsumexp) - y[j])
+        value -= y[j] * p[j]
+    return w[0] * value
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss as the solvers see it.
+
+    Parameters
+    ----------
+    name : str
+        The public name (the estimator's ``loss`` parameter).
+    kernel : numba dispatcher
+        The compiled per-sample function described in the module docstring.
+    curvature : float
+        A bound on the second derivative in the prediction, so that
+        ``curvature * ||x||**2`` bounds one sample's curvature in the
+        parameters. Non-smooth losses have no such bound; they use 1 (the
+        slope scale of their gradient), which sets the scale of the automatic
+        step as scikit-learn's SAG solver does.
+    params : tuple of float
+        Constants passed to the kernel (Huber's ``epsilon``, ...).
+    coupled : bool
+        True if the outputs share one loss (softmax); such a loss takes one
+        weight per sample, never per output.
+    """
+
+    name: str
+    kernel: object
+    curvature: float
+    params: tuple = field(default=(0.0,))
+    coupled: bool = False
+
+    @property
+    def params_array(self):
+        return np.asarray(self.params, dtype=np.float64)
+
+
+def regression_loss(name, epsilon):
+    """The regression loss called ``name``, with Huber/insensitive width ``epsilon``."""
+    return {
+        "squared_error": Loss("squared_error", squared_error, 1.0),
+        "huber": Loss("huber", huber, 1.0, (epsilon,)),
+        "epsilon_insensitive": Loss(
+            "epsilon_insensitive", epsilon_insensitive, 1.0, (epsilon,)
+        ),
+        "squared_epsilon_insensitive": Loss(
+            "squared_epsilon_insensitive", squared_epsilon_insensitive, 2.0, (epsilon,)
+        ),
+    }[name]
+
+
+def classification_loss(name, n_outputs):
+    """The classification loss ``name`` for a model with ``n_outputs`` rows.
+
+    ``log_loss`` with more than one output is the multinomial (softmax) loss;
+    every other loss is applied to each output separately (one-vs-rest).
+    """
+    if name == "log_loss" and n_outputs > 1:
+        # The softmax Hessian is diag(s) - s s^T, whose largest eigenvalue is <= 1/2.
+        return Loss("log_loss", multinomial_log_loss, 0.5, coupled=True)
+    return {
+        "log_loss": Loss("log_loss", log_loss, 0.25),
+        "hinge": Loss("hinge", hinge, 1.0, (1.0,)),
+        "perceptron": Loss("perceptron", hinge, 1.0, (0.0,)),
+        "squared_hinge": Loss("squared_hinge", squared_hinge, 2.0),
+        "modified_huber": Loss("modified_huber", modified_huber, 2.0),
+        "squared_error": Loss("squared_error", squared_error, 1.0),
+    }[name]
+
+
+REGRESSION_LOSSES = (
+    "squared_error",
+    "huber",
+    "epsilon_insensitive",
+    "squared_epsilon_insensitive",
+)
+CLASSIFICATION_LOSSES = (
+    "log_loss",
+    "hinge",
+    "modified_huber",
+    "squared_hinge",
+    "perceptron",
+    "squared_error",
+)

@@ -1,0 +1,375 @@
+"""The one training loop: walks the data and calls loss, penalty, optimizer and schedule.
+
+How often the parameters move is the *solver*:
+
+- ``"batch"``: one update per epoch with the exact gradient of the training
+  objective, computed with two BLAS passes (``X @ W.T`` then ``X.T @ G``);
+- ``"online"``: one update per sample, in a fresh random order each epoch;
+- ``"minibatch"``: one update per block of ``batch_size`` samples of that
+  order, with the block's mean gradient.
+
+``online`` is ``minibatch`` with ``batch_size=1`` (literally: the same
+kernel), and ``minibatch`` with ``batch_size >= n_samples`` takes the same
+steps as ``batch``.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._kernels import csr_epoch, dense_epoch, loss_rows
+
+# An epoch whose objective exceeds this multiple of the objective at the
+# start of training (or at zero coefficients, whichever is larger) has
+# diverged: descent methods with a sane step never get there, while a step
+# that is too large grows the objective geometrically and passes it within a
+# few epochs.
+DIVERGENCE_FACTOR = 1e6
+
+# The adaptive schedule divides the rate by this on every plateau and stops
+# below MIN_ADAPTIVE_RATE, as scikit-learn's SGD does.
+ADAPTIVE_DIVISOR = 5.0
+MIN_ADAPTIVE_RATE = 1e-6
+
+
+class DivergenceError(ValueError):
+    """Training diverged: the objective became non-finite or exploded."""
+
+
+@dataclass
+class Objective:
+    """The training objective ``(1/n) sum_i w_i loss(y_i, theta x_i) + penalty(W)``.
+
+    ``W`` holds each sample's weight divided by the mean weight of the
+    training rows (zero for rows held out for validation), so the objective is
+    the weighted mean loss ``(1/S) sum_i s_i loss_i`` of the documentation.
+    """
+
+    X: object
+    Y: np.ndarray
+    W: np.ndarray
+    n_train: int
+    loss: object
+    penalty: object
+    fit_intercept: bool
+
+    def predict(self, theta):
+        P = self.X @ theta[:, :-1].T
+        P += theta[:, -1]
+        return np.ascontiguousarray(P, dtype=self.Y.dtype)
+
+    def evaluate(self, theta):
+        """The objective at ``theta`` and the weighted loss derivatives per row."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            P = self.predict(theta)
+            G = np.empty_like(P)
+            total = loss_rows(
+                P, self.Y, self.W, G, self.loss.kernel, self.loss.params_array
+            )
+        return total / self.n_train + self.penalty.value(theta[:, :-1]), G
+
+    def gradient(self, theta, G):
+        """The gradient at ``theta`` from the derivatives ``G`` of :meth:`evaluate`."""
+        grad = np.empty_like(theta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad[:, :-1] = (self.X.T @ G).T / self.n_train
+            grad[:, -1] = G.sum(axis=0) / self.n_train if self.fit_intercept else 0.0
+        self.penalty.add_gradient(theta[:, :-1], grad[:, :-1])
+        return grad
+
+
+def largest_curvature(X, W, n_train, fit_intercept, n_iter=100, rtol=1e-4):
+    """Largest eigenvalue of ``[X, 1]^T diag(W) [X, 1] / n_train`` by power iteration.
+
+    Times the loss's curvature bound, plus the L2 strength, it is the
+    Lipschitz constant of the full gradient, whose inverse is the classic
+    safe step of full-batch gradient descent. The start vector is fixed (not
+    drawn from the estimator's random state) so that the step depends on the
+    data alone.
+    """
+    d = X.shape[1]
+    w = W[:, 0] if W.shape[1] == 1 else W.mean(axis=1)
+    v = np.random.RandomState(0).standard_normal(d + 1).astype(X.dtype)
+    if not fit_intercept:
+        v[-1] = 0.0
+    v /= np.linalg.norm(v)
+    eigenvalue = 0.0
+    for _ in range(n_iter):
+        u = (X @ v[:-1] + v[-1]) * w / n_train
+        z = np.empty_like(v)
+        z[:-1] = X.T @ u
+        z[-1] = u.sum() if fit_intercept else 0.0
+        norm = float(np.linalg.norm(z))
+        if norm == 0.0:
+            return 0.0
+        converged = abs(norm - eigenvalue) <= rtol * norm
+        eigenvalue, v = norm, z / norm
+        if converged:
+            break
+    return eigenvalue
+
+
+def largest_row_curvature(X, W, fit_intercept):
+    """``max_i w_i (||x_i||^2 + 1)``: the largest curvature of one sample's term.
+
+    Its inverse is the safe step of the online and mini-batch solvers, the
+    way scikit-learn's SAG solver picks its automatic step.
+    """
+    if sp.issparse(X):
+        squared_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    else:
+        squared_norms = np.einsum("ij,ij->i", X, X)
+    w = W.max(axis=1)
+    return float(np.max(w * (squared_norms + float(fit_intercept)), initial=0.0))
+
+
+@dataclass
+class TrainingState:
+    """Everything that moves during training; kept on the fitted estimator.
+
+    Attributes
+    ----------
+    theta : ndarray of shape (n_outputs, n_features + 1)
+        Coefficients, the intercept in the last column.
+    optimizer_state : ndarray of shape (n_slots, n_outputs, n_features + 1)
+        Velocities, moments or step sizes of the update rule.
+    t : int
+        Updates made so far (the schedules' clock).
+    epoch : int
+        Epochs run so far.
+    lr_factor : float
+        What the adaptive schedule's plateau divisions left of the rate.
+    """
+
+    theta: np.ndarray
+    optimizer_state: np.ndarray
+    t: int = 0
+    epoch: int = 0
+    lr_factor: float = 1.0
+
+    def copy(self):
+        return TrainingState(
+            self.theta.copy(), self.optimizer_state.copy(), self.t, self.epoch,
+            self.lr_factor,
+        )  # fmt: skip
+
+    def restore(self, other):
+        self.theta[...] = other.theta
+        self.optimizer_state[...] = other.optimizer_state
+        self.t, self.epoch, self.lr_factor = other.t, other.epoch, other.lr_factor
+
+
+@dataclass
+class Trainer:
+    """One way of walking the data: the solver and the pieces it calls."""
+
+    objective: Objective
+    solver: str
+    batch_size: int
+    optimizer: object
+    schedule: object
+    eta0: float
+    shuffle: bool
+    rng: np.random.RandomState
+    train_rows: np.ndarray
+    _cached: tuple = field(default=None, repr=False)
+
+    def rates(self, state, n_updates):
+        t = state.t + np.arange(n_updates)
+        rates = self.schedule.rates(t, state.epoch, self.eta0) * state.lr_factor
+        if not np.all(np.isfinite(rates) & (rates >= 0)):
+            bad = rates[~(np.isfinite(rates) & (rates >= 0))][0]
+            raise ValueError(
+                f"The learning rate schedule returned {bad!r} at update {state.t}; "
+                "learning rates must be finite and non-negative."
+            )
+        return rates
+
+    def evaluate(self, state):
+        """The objective at the current parameters (cached for the batch step)."""
+        value, G = self.objective.evaluate(state.theta)
+        self._cached = (state.t, value, G)
+        return value
+
+    def run_epoch(self, state):
+        """One epoch; returns the learning rate of its last update."""
+        if self.solver == "batch":
+            rate = self._batch_epoch(state)
+        else:
+            rate = self._stochastic_epoch(state)
+        state.epoch += 1
+        return rate
+
+    def _batch_epoch(self, state):
+        if self._cached is None or self._cached[0] != state.t:
+            self.evaluate(state)
+        G = self._cached[2]
+        rate = float(self.rates(state, 1)[0])
+        grad = self.objective.gradient(state.theta, G)
+        opt = self.optimizer
+        opt.kernel(
+            state.theta, grad, state.optimizer_state, rate, state.t + 1, opt.hyper_array
+        )
+        self.objective.penalty.prox(state.theta[:, :-1], rate)
+        state.t += 1
+        return rate
+
+    def _stochastic_epoch(self, state):
+        batch_size = 1 if self.solver == "online" else self.batch_size
+        order = self.rng.permutation(self.train_rows) if self.shuffle else self.train_rows
+        n_updates = -(-len(order) // batch_size)
+        rates = self.rates(state, n_updates)
+        obj, opt = self.objective, self.optimizer
+        X = obj.X
+        if sp.issparse(X):
+            kernel, data = csr_epoch, (X.data, X.indices, X.indptr)
+        else:
+            kernel, data = dense_epoch, (X,)
+        kernel(
+            *data, obj.Y, obj.W, order, batch_size, state.theta,
+            state.optimizer_state, rates, state.t, obj.loss.kernel,
+            obj.loss.params_array, opt.kernel, opt.hyper_array, obj.penalty.l2,
+            obj.penalty.l1, float(obj.fit_intercept),
+        )  # fmt: skip
+        state.t += n_updates
+        return float(rates[-1])
+
+
+@dataclass
+class Stopping:
+    """When to stop, with scikit-learn SGD's semantics.
+
+    An epoch *does not improve* if its objective is above the best one minus
+    ``tol`` (or, with a validation set, if its score is below the best one
+    plus ``tol``). After ``n_iter_no_change`` such epochs in a row, training
+    stops, or, for the adaptive schedule, the rate is divided by 5 until it
+    falls below 1e-6. ``tol=None`` never stops early.
+    """
+
+    tol: float | None
+    n_iter_no_change: int
+    adaptive: bool
+    best: float = math.inf
+    no_improvement: int = 0
+
+    def should_stop(self, value, state, eta0):
+        """Feed one epoch's objective (or minus its validation score)."""
+        if self.tol is None:
+            return False
+        if value > self.best - self.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        self.best = min(self.best, value)
+        if self.no_improvement < self.n_iter_no_change:
+            return False
+        if self.adaptive and eta0 * state.lr_factor > MIN_ADAPTIVE_RATE:
+            state.lr_factor /= ADAPTIVE_DIVISOR
+            self.no_improvement = 0
+            return False
+        return True
+
+
+class History:
+    """Per-epoch records of a fit, exposed as the estimator's ``history_``."""
+
+    def __init__(self, with_validation):
+        self.start = time.perf_counter()
+        keys = ["loss", "learning_rate", "coef_norm", "time"]
+        if with_validation:
+            keys.append("val_score")
+        self.records = {key: [] for key in keys}
+
+    def record(self, **values):
+        values["time"] = time.perf_counter() - self.start
+        for key, value in values.items():
+            if key in self.records:
+                self.records[key].append(value)
+
+    def as_arrays(self):
+        return {key: np.asarray(value, dtype=np.float64) for key, value in self.records.items()}
+
+
+def _divergence_message(epoch, value, reference, rate):
+    what = "became non-finite" if not np.isfinite(value) else (
+        f"grew to {value:.3g}, over {DIVERGENCE_FACTOR:.0e} times its starting "
+        f"value {reference:.3g}"
+    )  # fmt: skip
+    return (
+        f"Training diverged at epoch {epoch}: the training objective {what}. "
+        f"The learning rate (last {rate:.3g}) is too large for this data. Try "
+        "eta0='auto', a smaller eta0, or scaling the features (for example with "
+        "sklearn.preprocessing.StandardScaler)."
+    )
+
+
+def train(trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0):
+    """Run up to ``n_epochs`` epochs from ``state`` (updated in place).
+
+    Parameters
+    ----------
+    trainer : Trainer
+        The data and the pieces.
+    state : TrainingState
+        Where training starts; holds where it ended on return. On divergence
+        it is rolled back to the last epoch with a finite objective before
+        :class:`DivergenceError` is raised.
+    n_epochs : int
+        The most epochs to run.
+    stopping : Stopping or None
+        The stopping rule; None runs every epoch.
+    validation : callable or None
+        ``validation(theta) -> score`` (higher is better). Given one, the
+        stopping rule watches the score and the best parameters are restored
+        at the end, as MLPRegressor's early stopping does.
+    verbose : int
+        Print one line per epoch if positive.
+
+    Returns
+    -------
+    n_run : int
+        Epochs run.
+    converged : bool
+        True if the stopping rule ended training.
+    history : History
+        What happened at each epoch.
+    """
+    history = History(with_validation=validation is not None)
+    objective = trainer.objective
+    start_value = trainer.evaluate(state)
+    zero_value, _ = objective.evaluate(np.zeros_like(state.theta))
+    reference = max(start_value, zero_value, np.finfo(np.float64).tiny)
+    best_theta, best_score = None, -math.inf
+    converged, n_run = False, 0
+    for _ in range(n_epochs):
+        saved = state.copy()
+        rate = trainer.run_epoch(state)
+        n_run += 1
+        value = trainer.evaluate(state)
+        if not np.isfinite(value) or value > DIVERGENCE_FACTOR * reference:
+            state.restore(saved)
+            raise DivergenceError(_divergence_message(state.epoch + 1, value, reference, rate))
+        coef_norm = float(np.linalg.norm(state.theta[:, :-1]))
+        monitored, score = value, None
+        if validation is not None:
+            score = validation(state.theta)
+            monitored = -score
+            if score > best_score:
+                best_score, best_theta = score, state.theta.copy()
+        history.record(loss=value, learning_rate=rate, coef_norm=coef_norm, val_score=score)
+        if verbose:
+            extra = "" if score is None else f", validation score {score:.6g}"
+            print(
+                f"-- Epoch {state.epoch}: objective {value:.6g}{extra}, "
+                f"norm {coef_norm:.4g}, learning rate {rate:.4g}, "
+                f"{history.records['time'][-1]:.3f} s"
+            )
+        if stopping is not None and stopping.should_stop(monitored, state, trainer.eta0):
+            converged = True
+            break
+    if best_theta is not None:
+        state.theta[...] = best_theta
+    return n_run, converged, history
