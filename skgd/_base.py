@@ -199,8 +199,7 @@ class BaseGD(BaseEstimator):
         n_outputs = Y.shape[1]
 
         rng = self._rng if continuing else check_random_state(self.random_state)
-        if incremental:
-            self._rng = rng
+        self._rng = rng  # partial_fit continues the same stream of shuffles
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
             train_rows, val_rows = self._validation_split(y, rng)

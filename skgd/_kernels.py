@@ -52,7 +52,12 @@ def _finish_block(theta, G, state, m, eta, t, update, hyper, l2, l1, fit_interce
 
 
 @nb.njit(
-    [_stochastic_signature(ft, (ft[:, ::1],)) for ft in FLOAT_TYPES],
+    # Read-only X too (memory-mapped data), which numba types separately.
+    [
+        _stochastic_signature(ft, (x,))
+        for ft in FLOAT_TYPES
+        for x in (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
+    ],
     cache=True,
     nogil=True,
 )
