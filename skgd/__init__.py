@@ -4,8 +4,9 @@
 """
 
 from . import schedules
+from ._classifier import GDClassifier
 from ._regressor import GDRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["GDRegressor", "schedules", "__version__"]
+__all__ = ["GDClassifier", "GDRegressor", "schedules", "__version__"]

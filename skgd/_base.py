@@ -155,16 +155,32 @@ class BaseGD(BaseEstimator):
 
         The full objective's for the batch solver (largest eigenvalue of the
         weighted Gram matrix, by power iteration); one sample's for online
-        and mini-batch (the largest weighted squared row norm).
+        (the largest weighted squared row norm, as scikit-learn's SAG solver);
+        for mini-batches of ``b`` of ``n`` samples drawn without replacement,
+        the expected smoothness ``(n (b-1) L_full + (n-b) L_row) / (b (n-1))``
+        of Gower et al. (2019), which moves from the online step at ``b=1``
+        to the batch step at ``b=n``.
         """
-        if self.solver == "batch":
-            curvature = largest_curvature(X, W, n_train, self.fit_intercept)
-        else:
+        batch_size = {"batch": n_train, "online": 1}.get(self.solver, self.batch_size)
+        batch_size = min(batch_size, n_train)
+        b, n = batch_size, n_train
+        if b == n:
+            curvature = largest_curvature(X, W, n, self.fit_intercept)
+        elif b == 1:
             curvature = largest_row_curvature(X, W, self.fit_intercept)
+        else:
+            full = largest_curvature(X, W, n, self.fit_intercept)
+            row = largest_row_curvature(X, W, self.fit_intercept)
+            curvature = (n * (b - 1) * full + (n - b) * row) / (b * (n - 1))
         lipschitz = loss.curvature * curvature + penalty.l2
         if lipschitz <= 0:  # all-zero data: any step is safe
             return 1.0
-        return 1.0 / lipschitz
+        step = 1.0 / lipschitz
+        if self.solver != "batch" and self.optimizer == "sgd":
+            # Heavy-ball momentum multiplies the steady-state step, and with it
+            # the gradient noise, by 1 / (1 - momentum): keep their product safe.
+            step *= 1.0 - self.momentum
+        return step
 
     # --- fitting --------------------------------------------------------------
 

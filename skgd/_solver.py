@@ -91,7 +91,8 @@ def largest_curvature(X, W, n_train, fit_intercept, n_iter=100, rtol=1e-4):
     data alone.
     """
     d = X.shape[1]
-    w = W[:, 0] if W.shape[1] == 1 else W.mean(axis=1)
+    # Per-output weights (one-vs-rest): the largest bounds every output's curvature.
+    w = W.max(axis=1)
     v = np.random.RandomState(0).standard_normal(d + 1).astype(X.dtype)
     if not fit_intercept:
         v[-1] = 0.0
