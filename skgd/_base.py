@@ -41,7 +41,7 @@ class BaseGD(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"batch", "online", "minibatch"})],
+        "solver": [StrOptions({"batch", "online", "minibatch", "perturbation"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "learning_rate": [StrOptions(SCHEDULES), HasMethods(["rates"]), callable],
@@ -63,6 +63,7 @@ class BaseGD(BaseEstimator):
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "verbose": ["verbose"],
     }
 
@@ -119,6 +120,20 @@ class BaseGD(BaseEstimator):
     # --- validation of parameter combinations (the one place) ---------------
 
     def _check_parameter_combinations(self):
+        if self.solver == "perturbation":
+            moving = {
+                "optimizer": (self.optimizer, "sgd"),
+                "momentum": (self.momentum, 0.0),
+                "nesterov": (self.nesterov, False),
+                "learning_rate": (self.learning_rate, "constant"),
+            }
+            for name, (value, default) in moving.items():
+                if value != default:
+                    raise ValueError(
+                        f"solver='perturbation' uses no gradient, so {name}={value!r} "
+                        f"does not apply; leave it at {default!r} (eta0 sets the "
+                        "initial trial step, which then adapts by the 1/5 rule)."
+                    )
         if self.solver != "batch" and self.optimizer == "rprop":
             raise ValueError(
                 "optimizer='rprop' steps by the sign of the exact gradient and needs "
@@ -150,6 +165,20 @@ class BaseGD(BaseEstimator):
             beta_1=self.beta_1, beta_2=self.beta_2, rho=self.rho,
         )  # fmt: skip
 
+    def _automatic_trial_step(self, X, W, n_train, loss, penalty, objective, theta):
+        """The perturbation solver's first step: ``sqrt(2 f0 / L)`` per coordinate.
+
+        ``sqrt(2 (f0 - f*) / L)`` bounds how far the minimiser can be from a
+        start whose objective is ``f0`` for a loss of curvature ``L``; spread
+        over the parameters, it is the scale of a useful first trial.
+        """
+        curvature = largest_curvature(X, W, n_train, self.fit_intercept)
+        lipschitz = loss.curvature * curvature + penalty.l2
+        start_value = objective.evaluate(theta)[0]
+        if lipschitz <= 0 or not start_value > 0:
+            return 1.0
+        return float(np.sqrt(2.0 * start_value / lipschitz / theta.size))
+
     def _automatic_eta0(self, X, W, n_train, loss, penalty):
         """``1 / L``: L bounds the curvature of what one update descends.
 
@@ -161,7 +190,7 @@ class BaseGD(BaseEstimator):
         of Gower et al. (2019), which moves from the online step at ``b=1``
         to the batch step at ``b=n``.
         """
-        batch_size = {"batch": n_train, "online": 1}.get(self.solver, self.batch_size)
+        batch_size = {"online": 1, "minibatch": self.batch_size}.get(self.solver, n_train)
         batch_size = min(batch_size, n_train)
         b, n = batch_size, n_train
         if b == n:
@@ -181,6 +210,10 @@ class BaseGD(BaseEstimator):
             # the gradient noise, by 1 / (1 - momentum): keep their product safe.
             step *= 1.0 - self.momentum
         return step
+
+    def _average_start(self):
+        # average=True starts at the first update, as in scikit-learn's SGD.
+        return int(self.average)
 
     # --- fitting --------------------------------------------------------------
 
@@ -242,10 +275,14 @@ class BaseGD(BaseEstimator):
         )
 
         if warm:
-            theta = self._initial_theta(
-                self.coef_, self.intercept_, n_outputs, n_features, X.dtype
-            )
             state = self._training_state
+            if self._average_start() and state.theta.shape == (n_outputs, n_features + 1):
+                # coef_ holds the average; the optimizer resumes from its iterate.
+                theta = state.theta.astype(X.dtype, copy=True)
+            else:
+                theta = self._initial_theta(
+                    self.coef_, self.intercept_, n_outputs, n_features, X.dtype
+                )
             state = TrainingState(
                 theta,
                 state.optimizer_state.astype(X.dtype, copy=True)
@@ -254,7 +291,10 @@ class BaseGD(BaseEstimator):
                 else optimizer.init_state(theta.shape, X.dtype),
                 state.t,
                 state.epoch,
-                state.lr_factor if continuing else 1.0,
+                state.lr_factor if continuing or self.solver == "perturbation" else 1.0,
+                state.averaged.astype(X.dtype, copy=True)
+                if state.averaged.shape == theta.shape
+                else None,
             )
         else:
             theta = self._initial_theta(
@@ -264,7 +304,13 @@ class BaseGD(BaseEstimator):
         if not self.fit_intercept:
             state.theta[:, -1] = 0.0
 
-        if self.eta0 == "auto":
+        if self.eta0 == "auto" and self.solver == "perturbation":
+            eta0 = self._automatic_trial_step(
+                X, W, len(train_rows), loss, penalty, objective, state.theta
+            )
+        elif self.eta0 == "auto" and optimizer.auto_eta0 is not None:
+            eta0 = optimizer.auto_eta0
+        elif self.eta0 == "auto":
             eta0 = self._automatic_eta0(X, W, len(train_rows), loss, penalty)
             if continuing:  # a later chunk may need a smaller step, never a larger
                 eta0 = min(eta0, self.eta0_)
@@ -273,7 +319,7 @@ class BaseGD(BaseEstimator):
 
         trainer = Trainer(
             objective, self.solver, self.batch_size, optimizer, self._schedule(),
-            eta0, self.shuffle, rng, train_rows,
+            eta0, self.shuffle, rng, train_rows, self._average_start(),
         )  # fmt: skip
         validation = None
         if early_stopping:
@@ -284,9 +330,12 @@ class BaseGD(BaseEstimator):
 
         stopping = None
         if not incremental:
-            stopping = Stopping(
-                self.tol, self.n_iter_no_change, self.learning_rate == "adaptive"
-            )
+            patience = self.n_iter_no_change
+            if self.solver == "perturbation":
+                # One random trial improves one direction in expectation: give
+                # every parameter its n_iter_no_change chances.
+                patience *= state.theta.size
+            stopping = Stopping(self.tol, patience, self.learning_rate == "adaptive")
         n_epochs = 1 if incremental else self.max_iter
         n_run, converged, history = train(
             trainer, state, n_epochs=n_epochs, stopping=stopping,
@@ -294,7 +343,7 @@ class BaseGD(BaseEstimator):
         )  # fmt: skip
 
         self._training_state = state
-        self._store_parameters(state.theta)
+        self._store_parameters(state.average_coefficients(self._average_start()))
         self.eta0_ = eta0
         self.t_ = state.t + 1
         records = history.as_arrays()

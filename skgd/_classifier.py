@@ -83,6 +83,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {shuffle}
     {random_state}
     {warm_start}
+    {average}
     {verbose}
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplying the sample weights. ``'balanced'``
@@ -166,6 +167,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         shuffle=True,
         random_state=None,
         warm_start=False,
+        average=False,
         verbose=0,
         class_weight=None,
     ):
@@ -196,6 +198,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
+        self.average = average
         self.verbose = verbose
         self.class_weight = class_weight
 

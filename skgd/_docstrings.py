@@ -23,7 +23,7 @@ l1_ratio : float, default=0.15
 fit_intercept : bool, default=True
     Whether to learn an intercept. If False the data is assumed centred.""",
     "solver": """\
-solver : {'batch', 'online', 'minibatch'}, default='batch'
+solver : {'batch', 'online', 'minibatch', 'perturbation'}, default='batch'
     How often the parameters move. ``'batch'``: one update per epoch with
     the exact gradient of the training objective (deterministic, converges
     to the exact minimiser with the default constant ``1/L`` step, so it is
@@ -32,7 +32,12 @@ solver : {'batch', 'online', 'minibatch'}, default='batch'
     ``'minibatch'``: one update per consecutive block of ``batch_size``
     samples of that order, with the block's weighted mean gradient.
     ``'online'`` equals ``'minibatch'`` with ``batch_size=1``, and
-    ``'minibatch'`` with ``batch_size >= n_samples`` equals ``'batch'``.""",
+    ``'minibatch'`` with ``batch_size >= n_samples`` equals ``'batch'``.
+    ``'perturbation'`` is the naive baseline that uses no gradient: each
+    epoch tries one random change of the parameters and keeps it if the
+    objective improved (a (1+1) evolution strategy, step adapted by the 1/5
+    success rule; ``eta0`` sets the first step). One trial costs about one
+    batch iteration, so ``max_iter`` compares fairly with ``'batch'``.""",
     "batch_size": """\
 batch_size : int, default=32
     Samples per update of ``solver='minibatch'`` (MLP's default).""",
@@ -65,9 +70,12 @@ eta0 : float or 'auto', default='auto'
     Gram matrix of ``[X, 1]``, plus the L2 strength), the largest step with
     guaranteed descent; for ``'online'`` and ``'minibatch'``, ``L`` bounds
     one sample's curvature (largest weighted squared row norm), as
-    scikit-learn's SAG solver does. The default, because it converges
+    scikit-learn's SAG solver does (times ``1 - momentum``, which keeps the
+    momentum-amplified noise in check). The default, because it converges
     without tuning even on unscaled data, where any fixed number either
-    diverges or crawls.""",
+    diverges or crawls. ``'adagrad'``, ``'rmsprop'``, ``'adam'`` and
+    ``'rprop'`` normalise each parameter's gradient, so their steps do not
+    scale with the data: ``'auto'`` gives them 0.01.""",
     "power_t": """\
 power_t : float, default=0.25
     The exponent of ``learning_rate='invscaling'`` (SGD's default).""",
@@ -131,6 +139,12 @@ random_state : int, RandomState instance or None, default=None
 warm_start : bool, default=False
     Start ``fit`` from the previous solution, keeping the optimizer's state
     (velocities, moments, update count).""",
+    "average": """\
+average : bool or int, default=False
+    Averaged SGD (Polyak & Juditsky 1992), as scikit-learn's SGD defines
+    it: from update ``average`` on (``True``: from the first), ``coef_`` is
+    the running mean of the iterates instead of the last one, which cancels
+    much of the stochastic solvers' noise without a decaying rate.""",
     "verbose": """\
 verbose : int, default=0
     Print one line per epoch (objective, coefficient norm, rate, time).""",

@@ -19,7 +19,8 @@ def _stochastic_signature(ft, x_types):
     return types.float64(
         *x_types,
         ft[:, ::1], ft[:, ::1], types.int64[::1], types.int64,  # Y, W, order, batch size
-        ft[:, ::1], ft[:, :, ::1], types.float64[::1], types.int64,  # theta, state, etas, t0
+        ft[:, ::1], ft[:, :, ::1], ft[:, ::1], types.int64,  # theta, state, averaged, start
+        types.float64[::1], types.int64,  # etas, t0
         types.FunctionType(loss_signature(ft)), types.float64[::1],
         types.FunctionType(update_signature(ft)), types.float64[::1],
         types.float64, types.float64, types.float64,  # l2, l1, fit_intercept
@@ -27,9 +28,14 @@ def _stochastic_signature(ft, x_types):
 
 
 @nb.njit(inline="always")
-def _finish_block(theta, G, state, m, eta, t, update, hyper, l2, l1, fit_intercept):
+def _finish_block(
+    theta, G, state, averaged, average_start, m, eta, t, update, hyper, l2, l1,
+    fit_intercept,
+):  # fmt: skip
     # Mean gradient of the block, plus the smooth penalty; then the update
-    # rule; then the L1 proximal step (soft-thresholding gives exact zeros).
+    # rule; then the L1 proximal step (soft-thresholding gives exact zeros);
+    # then the running mean of the iterates from update ``average_start`` on
+    # (averaged SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``).
     n_outputs, width = G.shape
     d = width - 1
     inv_m = 1.0 / m
@@ -49,6 +55,11 @@ def _finish_block(theta, G, state, m, eta, t, update, hyper, l2, l1, fit_interce
                     theta[j, f] = w + threshold
                 else:
                     theta[j, f] = 0.0
+    if 0 < average_start <= t:
+        mix = 1.0 / (t - average_start + 1)
+        for j in range(n_outputs):
+            for f in range(width):
+                averaged[j, f] += (theta[j, f] - averaged[j, f]) * mix
 
 
 @nb.njit(
@@ -62,7 +73,7 @@ def _finish_block(theta, G, state, m, eta, t, update, hyper, l2, l1, fit_interce
     nogil=True,
 )
 def dense_epoch(
-    X, Y, W, order, batch_size, theta, state, etas, t0,
+    X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
     loss, loss_params, update, hyper, l2, l1, fit_intercept,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
@@ -99,8 +110,8 @@ def dense_epoch(
                         G[j, f] += gj * x[f]
                     G[j, d] += gj
         _finish_block(
-            theta, G, state, stop - start, etas[block], t0 + block + 1,
-            update, hyper, l2, l1, fit_intercept,
+            theta, G, state, averaged, average_start, stop - start, etas[block],
+            t0 + block + 1, update, hyper, l2, l1, fit_intercept,
         )  # fmt: skip
     return total
 
@@ -118,8 +129,8 @@ def dense_epoch(
     nogil=True,
 )
 def csr_epoch(
-    data, indices, indptr, Y, W, order, batch_size, theta, state, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, fit_intercept,
+    data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
+    average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, fit_intercept,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
@@ -154,8 +165,8 @@ def csr_epoch(
                         G[j, indices[k]] += gj * data[k]
                     G[j, d] += gj
         _finish_block(
-            theta, G, state, stop - start, etas[block], t0 + block + 1,
-            update, hyper, l2, l1, fit_intercept,
+            theta, G, state, averaged, average_start, stop - start, etas[block],
+            t0 + block + 1, update, hyper, l2, l1, fit_intercept,
         )  # fmt: skip
     return total
 

@@ -28,6 +28,9 @@ from ._losses import FLOAT_TYPES
 # always been zero does not divide by zero (Kingma & Ba's value).
 ADAPTIVE_EPS = 1e-8
 
+# eta0='auto' for the rules that normalise the gradient per parameter.
+NORMALISED_ETA0 = 0.01
+
 
 def update_signature(ft):
     """The numba signature shared by every update rule, for float type ``ft``."""
@@ -150,6 +153,12 @@ class Optimizer:
         The rule's constants, passed to the kernel.
     full_batch_only : bool
         True for rules that need exact gradients (Rprop reads their signs).
+    auto_eta0 : float or None
+        The rate ``eta0='auto'`` gives. None: ``1 / L`` from the data, right
+        for rules whose step is proportional to the gradient. Rules that
+        normalise each parameter's gradient take steps of about ``eta0`` in
+        every coordinate, whatever the data's scale, so they get the usual
+        fixed value instead (PyTorch's default for AdaGrad and RMSProp).
     """
 
     name: str
@@ -157,6 +166,7 @@ class Optimizer:
     n_slots: int
     hyper: tuple
     full_batch_only: bool = False
+    auto_eta0: float | None = None
 
     def init_state(self, shape, dtype):
         """Fresh state for parameters of ``shape`` (at least one slot, so the
@@ -173,14 +183,18 @@ def make_optimizer(name, *, momentum, nesterov, beta_1, beta_2, rho):
     if name == "sgd":
         return Optimizer("sgd", sgd_update, 1, (momentum, float(nesterov)))
     if name == "adagrad":
-        return Optimizer("adagrad", adagrad_update, 1, ())
+        return Optimizer("adagrad", adagrad_update, 1, (), auto_eta0=NORMALISED_ETA0)
     if name == "rmsprop":
-        return Optimizer("rmsprop", rmsprop_update, 1, (rho,))
+        return Optimizer("rmsprop", rmsprop_update, 1, (rho,), auto_eta0=NORMALISED_ETA0)
     if name == "adam":
-        return Optimizer("adam", adam_update, 2, (beta_1, beta_2))
-    if name == "rprop":
         return Optimizer(
-            "rprop", rprop_update, 2, (1.2, 0.5, 1e-6, 50.0), full_batch_only=True
+            "adam", adam_update, 2, (beta_1, beta_2), auto_eta0=NORMALISED_ETA0
+        )
+    if name == "rprop":
+        # Igel & Huesken's constants: grow 1.2, shrink 0.5, steps in [1e-6, 50].
+        return Optimizer(
+            "rprop", rprop_update, 2, (1.2, 0.5, 1e-6, 50.0), full_batch_only=True,
+            auto_eta0=NORMALISED_ETA0,
         )
     raise ValueError(f"Unknown optimizer {name!r}.")
 

@@ -76,6 +76,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     {shuffle}
     {random_state}
     {warm_start}
+    {average}
     {verbose}
 
     Attributes
@@ -153,6 +154,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         shuffle=True,
         random_state=None,
         warm_start=False,
+        average=False,
         verbose=0,
     ):
         self.loss = loss
@@ -183,6 +185,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
+        self.average = average
         self.verbose = verbose
 
     # --- hooks -------------------------------------------------------------------

@@ -6,7 +6,12 @@ How often the parameters move is the *solver*:
   objective, computed with two BLAS passes (``X @ W.T`` then ``X.T @ G``);
 - ``"online"``: one update per sample, in a fresh random order each epoch;
 - ``"minibatch"``: one update per block of ``batch_size`` samples of that
-  order, with the block's mean gradient.
+  order, with the block's mean gradient;
+- ``"perturbation"``: no gradient at all. Each epoch is one *trial*: perturb
+  the parameters at random, keep the change if the objective improved (a
+  (1+1) evolution strategy whose step adapts by Rechenberg's 1/5 success
+  rule). One trial costs one evaluation of the objective, about one batch
+  iteration, so the solvers compare fairly per epoch.
 
 ``online`` is ``minibatch`` with ``batch_size=1`` (literally: the same
 kernel), and ``minibatch`` with ``batch_size >= n_samples`` takes the same
@@ -142,7 +147,10 @@ class TrainingState:
     epoch : int
         Epochs run so far.
     lr_factor : float
-        What the adaptive schedule's plateau divisions left of the rate.
+        What the adaptive schedule's plateau divisions left of the rate (for
+        the perturbation solver: its current step size).
+    averaged : ndarray of shape (n_outputs, n_features + 1)
+        The running mean of the iterates, for averaged SGD.
     """
 
     theta: np.ndarray
@@ -150,17 +158,29 @@ class TrainingState:
     t: int = 0
     epoch: int = 0
     lr_factor: float = 1.0
+    averaged: np.ndarray = None
+
+    def __post_init__(self):
+        if self.averaged is None:
+            self.averaged = np.zeros_like(self.theta)
 
     def copy(self):
         return TrainingState(
             self.theta.copy(), self.optimizer_state.copy(), self.t, self.epoch,
-            self.lr_factor,
+            self.lr_factor, self.averaged.copy(),
         )  # fmt: skip
 
     def restore(self, other):
         self.theta[...] = other.theta
         self.optimizer_state[...] = other.optimizer_state
+        self.averaged[...] = other.averaged
         self.t, self.epoch, self.lr_factor = other.t, other.epoch, other.lr_factor
+
+    def average_coefficients(self, average_start):
+        """The parameters to report: the average once it has started."""
+        if 0 < average_start <= self.t:
+            return self.averaged
+        return self.theta
 
 
 @dataclass
@@ -176,6 +196,7 @@ class Trainer:
     shuffle: bool
     rng: np.random.RandomState
     train_rows: np.ndarray
+    average_start: int = 0
     _cached: tuple = field(default=None, repr=False)
 
     def rates(self, state, n_updates):
@@ -190,19 +211,50 @@ class Trainer:
         return rates
 
     def evaluate(self, state):
-        """The objective at the current parameters (cached for the batch step)."""
+        """The objective at the current parameters (cached for the next step)."""
+        if self._cached is not None and self._cached[0] == state.t:
+            return self._cached[1]
         value, G = self.objective.evaluate(state.theta)
         self._cached = (state.t, value, G)
         return value
 
     def run_epoch(self, state):
-        """One epoch; returns the learning rate of its last update."""
+        """One epoch; returns the learning rate (or trial step) of its last update."""
         if self.solver == "batch":
             rate = self._batch_epoch(state)
+        elif self.solver == "perturbation":
+            rate = self._perturbation_epoch(state)
         else:
             rate = self._stochastic_epoch(state)
         state.epoch += 1
         return rate
+
+    def _average(self, state):
+        start = self.average_start
+        if 0 < start <= state.t:
+            state.averaged += (state.theta - state.averaged) / (state.t - start + 1)
+
+    def _perturbation_epoch(self, state):
+        # Rechenberg's 1/5 rule: a success multiplies the step by e^(1/3), a
+        # failure by e^(-1/12), so the step is stable at a 1/5 success rate.
+        current = self.evaluate(state)
+        step = self.eta0 * state.lr_factor
+        candidate = state.theta.copy()
+        noise = self.rng.standard_normal(candidate.shape).astype(candidate.dtype)
+        if not self.objective.fit_intercept:
+            noise[:, -1] = 0.0
+        candidate += step * noise
+        value, G = self.objective.evaluate(candidate)
+        state.t += 1
+        if value < current:
+            state.theta[...] = candidate
+            state.lr_factor *= math.exp(1.0 / 3.0)
+            self._cached = (state.t, value, G)
+        else:
+            state.lr_factor *= math.exp(-1.0 / 12.0)
+            self._cached = (state.t, current, self._cached[2])
+        self._average(state)
+        return step
 
     def _batch_epoch(self, state):
         if self._cached is None or self._cached[0] != state.t:
@@ -216,6 +268,7 @@ class Trainer:
         )
         self.objective.penalty.prox(state.theta[:, :-1], rate)
         state.t += 1
+        self._average(state)
         return rate
 
     def _stochastic_epoch(self, state):
@@ -231,7 +284,8 @@ class Trainer:
             kernel, data = dense_epoch, (X,)
         kernel(
             *data, obj.Y, obj.W, order, batch_size, state.theta,
-            state.optimizer_state, rates, state.t, obj.loss.kernel,
+            state.optimizer_state, state.averaged, self.average_start, rates,
+            state.t, obj.loss.kernel,
             obj.loss.params_array, opt.kernel, opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.fit_intercept),
         )  # fmt: skip
