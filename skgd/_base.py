@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._penalties import make_penalty
 from ._solver import (
@@ -33,7 +34,7 @@ from .schedules import make_schedule
 SCHEDULES = {"constant", "invscaling", "optimal", "adaptive", "exponential", "step", "cosine"}
 
 
-class BaseGD(BaseEstimator):
+class BaseGD(CallbackSupportMixin, BaseEstimator):
     """Shared machinery of :class:`GDRegressor` and :class:`GDClassifier`."""
 
     _parameter_constraints: dict = {
@@ -92,8 +93,8 @@ class BaseGD(BaseEstimator):
         """The validation score of parameters ``theta``."""
         raise NotImplementedError
 
-    def _store_parameters(self, theta):
-        """Set ``coef_`` and ``intercept_`` from ``theta``."""
+    def _fitted_parameters(self, theta):
+        """``coef_`` and ``intercept_`` of parameters ``theta``, as a dict."""
         raise NotImplementedError
 
     def _initial_theta(self, coef_init, intercept_init, n_outputs, n_features, dtype):
@@ -337,13 +338,24 @@ class BaseGD(BaseEstimator):
                 patience *= state.theta.size
             stopping = Stopping(self.tol, patience, self.learning_rate == "adaptive")
         n_epochs = 1 if incremental else self.max_iter
+        average_start = self._average_start()
+        callbacks = EpochCallbacks(
+            self, n_epochs, X, y,
+            None if sample_weight is None else {"sample_weight": sample_weight},
+            lambda state: self._fitted_parameters(
+                state.average_coefficients(average_start)
+            ),
+        )  # fmt: skip
         n_run, converged, history = train(
             trainer, state, n_epochs=n_epochs, stopping=stopping,
-            validation=validation, verbose=self.verbose,
+            validation=validation, verbose=self.verbose, callbacks=callbacks,
         )  # fmt: skip
 
         self._training_state = state
-        self._store_parameters(state.average_coefficients(self._average_start()))
+        for name, value in self._fitted_parameters(
+            state.average_coefficients(average_start)
+        ).items():
+            setattr(self, name, value)
         self.eta0_ = eta0
         self.t_ = state.t + 1
         records = history.as_arrays()
@@ -360,6 +372,7 @@ class BaseGD(BaseEstimator):
         if early_stopping:
             self.validation_scores_ = list(self.history_["val_score"])
             self.best_validation_score_ = float(np.max(self.validation_scores_))
+        callbacks.end_fit()
         if not incremental and not converged and self.tol is not None:
             warnings.warn(
                 f"Maximum number of epochs ({self.max_iter}) reached before "

@@ -87,7 +87,9 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {verbose}
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplying the sample weights. ``'balanced'``
-        uses ``n_samples / (n_classes * np.bincount(y))``. For the softmax
+        uses ``n_samples / (n_classes * np.bincount(y))``, with the classes
+        counted by their sample weights (as in
+        :class:`~sklearn.linear_model.LogisticRegression`). For the softmax
         loss a sample is weighted by its class's weight, as in
         :class:`~sklearn.linear_model.LogisticRegression`; for one-vs-rest
         losses each binary problem weights its positive class, as in
@@ -249,7 +251,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     def _make_loss(self, n_outputs):
         return classification_loss(self.loss, n_outputs)
 
-    def _class_weights(self, y):
+    def _class_weights(self, y, sample_weight):
         if self.class_weight is None:
             return np.ones(len(self.classes_))
         if isinstance(self.class_weight, dict):
@@ -264,10 +266,22 @@ class GDClassifier(ClassifierMixin, BaseGD):
                 "class_weight='balanced' needs every class in y; pass a dict when a "
                 "partial_fit chunk lacks some classes."
             )
+        if self.class_weight == "balanced":
+            # Classes counted with the sample weights, as LogisticRegression
+            # counts them: a frequency weight of 2 must count as a repeated sample.
+            counts = np.bincount(
+                self._class_index, weights=sample_weight, minlength=len(self.classes_)
+            )
+            # A class whose samples all weigh 0 adds nothing, whatever its weight.
+            weights = np.zeros(len(self.classes_))
+            np.divide(
+                counts.sum(), len(self.classes_) * counts, out=weights, where=counts > 0
+            )
+            return weights
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     def _weight_matrix(self, y, sample_weight):
-        class_weight = self._class_weights(y)
+        class_weight = self._class_weights(y, sample_weight)
         index = self._class_index
         n_classes = len(self.classes_)
         if n_classes == 2 or self.loss == "log_loss":
@@ -290,9 +304,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
         decision = X @ theta[:, :-1].T + theta[:, -1]
         return accuracy_score(y, self._labels(decision), sample_weight=sample_weight)
 
-    def _store_parameters(self, theta):
-        self.coef_ = theta[:, :-1].copy()
-        self.intercept_ = theta[:, -1].copy()
+    def _fitted_parameters(self, theta):
+        return {"coef_": theta[:, :-1].copy(), "intercept_": theta[:, -1].copy()}
 
     def _labels(self, decision):
         if decision.shape[1] == 1:

@@ -226,12 +226,9 @@ class GDRegressor(RegressorMixin, BaseGD):
             prediction = prediction[:, 0]
         return r2_score(y, prediction, sample_weight=sample_weight)
 
-    def _store_parameters(self, theta):
-        if self._y_ndim == 1:
-            self.coef_ = theta[0, :-1].copy()
-        else:
-            self.coef_ = theta[:, :-1].copy()
-        self.intercept_ = theta[:, -1].copy()
+    def _fitted_parameters(self, theta):
+        coef = theta[0, :-1] if self._y_ndim == 1 else theta[:, :-1]
+        return {"coef_": coef.copy(), "intercept_": theta[:, -1].copy()}
 
     # --- public API ----------------------------------------------------------------
 

@@ -361,7 +361,10 @@ def _divergence_message(epoch, value, reference, rate):
     )
 
 
-def train(trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0):
+def train(
+    trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0,
+    callbacks=None,
+):  # fmt: skip
     """Run up to ``n_epochs`` epochs from ``state`` (updated in place).
 
     Parameters
@@ -382,6 +385,9 @@ def train(trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0
         at the end, as MLPRegressor's early stopping does.
     verbose : int
         Print one line per epoch if positive.
+    callbacks : EpochCallbacks or None
+        scikit-learn callbacks, called around every epoch; one may stop
+        training.
 
     Returns
     -------
@@ -401,6 +407,8 @@ def train(trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0
     converged, n_run = False, 0
     for _ in range(n_epochs):
         saved = state.copy()
+        if callbacks is not None:
+            callbacks.begin_epoch(state)
         rate = trainer.run_epoch(state)
         n_run += 1
         value = trainer.evaluate(state)
@@ -422,8 +430,11 @@ def train(trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0
                 f"norm {coef_norm:.4g}, learning rate {rate:.4g}, "
                 f"{history.records['time'][-1]:.3f} s"
             )
+        stop_requested = callbacks is not None and callbacks.end_epoch(state)
         if stopping is not None and stopping.should_stop(monitored, state, trainer.eta0):
             converged = True
+            break
+        if stop_requested:
             break
     if best_theta is not None:
         state.theta[...] = best_theta
