@@ -13,6 +13,33 @@ from numba import types
 
 from ._losses import FLOAT_TYPES, loss_signature
 from ._optimizers import update_signature
+from ._prefetch import prefetch_row, prefetch_span
+
+# Rows requested this many samples ahead of use (see ``_prefetch``): enough
+# to cover a memory access, few enough to stay in L1.
+PREFETCH_DISTANCE = 4
+
+
+@nb.njit(inline="always")
+def _prefetch_dense(X, Y, W, order, position):
+    ahead = position + PREFETCH_DISTANCE
+    if ahead < order.shape[0]:
+        row = order[ahead]
+        prefetch_row(X, row)
+        prefetch_row(Y, row)
+        prefetch_row(W, row)
+
+
+@nb.njit(inline="always")
+def _prefetch_csr(data, indices, indptr, Y, W, order, position):
+    ahead = position + PREFETCH_DISTANCE
+    if ahead < order.shape[0]:
+        row = order[ahead]
+        lo, hi = indptr[row], indptr[row + 1]
+        prefetch_span(data, lo, hi)
+        prefetch_span(indices, lo, hi)
+        prefetch_row(Y, row)
+        prefetch_row(W, row)
 
 
 def _stochastic_signature(ft, x_types):
@@ -24,26 +51,17 @@ def _stochastic_signature(ft, x_types):
         types.FunctionType(loss_signature(ft)), types.float64[::1],
         types.FunctionType(update_signature(ft)), types.float64[::1],
         types.float64, types.float64, types.float64,  # l2, l1, fit_intercept
+        types.boolean,  # plain: the update rule is sgd without momentum
     )  # fmt: skip
 
 
 @nb.njit(inline="always")
-def _finish_block(
-    theta, G, state, averaged, average_start, m, eta, t, update, hyper, l2, l1,
-    fit_intercept,
-):  # fmt: skip
-    # Mean gradient of the block, plus the smooth penalty; then the update
-    # rule; then the L1 proximal step (soft-thresholding gives exact zeros);
-    # then the running mean of the iterates from update ``average_start`` on
-    # (averaged SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``).
-    n_outputs, width = G.shape
+def _prox_and_average(theta, averaged, average_start, eta, t, l1):
+    # The L1 proximal step (soft-thresholding gives exact zeros), then the
+    # running mean of the iterates from update ``average_start`` on (averaged
+    # SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``).
+    n_outputs, width = theta.shape
     d = width - 1
-    inv_m = 1.0 / m
-    for j in range(n_outputs):
-        for f in range(d):
-            G[j, f] = G[j, f] * inv_m + l2 * theta[j, f]
-        G[j, d] = G[j, d] * inv_m * fit_intercept
-    update(theta, G, state, eta, t, hyper)
     if l1 > 0.0:
         threshold = eta * l1
         for j in range(n_outputs):
@@ -62,6 +80,23 @@ def _finish_block(
                 averaged[j, f] += (theta[j, f] - averaged[j, f]) * mix
 
 
+@nb.njit(inline="always")
+def _finish_block(
+    theta, G, state, averaged, average_start, m, eta, t, update, hyper, l2, l1,
+    fit_intercept,
+):  # fmt: skip
+    # Mean gradient of the block plus the smooth penalty, then the update rule.
+    n_outputs, width = G.shape
+    d = width - 1
+    inv_m = 1.0 / m
+    for j in range(n_outputs):
+        for f in range(d):
+            G[j, f] = G[j, f] * inv_m + l2 * theta[j, f]
+        G[j, d] = G[j, d] * inv_m * fit_intercept
+    update(theta, G, state, eta, t, hyper)
+    _prox_and_average(theta, averaged, average_start, eta, t, l1)
+
+
 @nb.njit(
     # Read-only X too (memory-mapped data), which numba types separately.
     [
@@ -74,13 +109,22 @@ def _finish_block(
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, fit_intercept,
+    loss, loss_params, update, hyper, l2, l1, fit_intercept, plain,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
 
     Every sample of a block is predicted with the same ``theta``; the block's
     mean gradient makes one update numbered ``t0 + block + 1`` with rate
-    ``etas[block]``. Returns the sum of the weighted losses seen on the way.
+    ``etas[block]``, scaled by ``m / batch_size`` for a last block of only
+    ``m`` samples: otherwise each of its samples would move the parameters
+    ``batch_size / m`` times as far as the others, which biases the fixed
+    point without shuffling and breaks the exact once-per-epoch sample
+    weights that make random reshuffling converge fast. Returns the sum of
+    the weighted losses seen on the way.
+
+    With ``plain`` (sgd without momentum) and one sample per update, the step
+    is applied in the pass that forms the gradient: the same arithmetic in
+    the same order, so bit-identical, in two passes over the row instead of five.
     """
     n_outputs, width = theta.shape
     d = width - 1
@@ -90,11 +134,13 @@ def dense_epoch(
     total = 0.0
     n = order.shape[0]
     n_blocks = (n + batch_size - 1) // batch_size
+    fused = plain and batch_size == 1
     for block in range(n_blocks):
         start = block * batch_size
         stop = min(start + batch_size, n)
         G[:] = 0.0
         for position in range(start, stop):
+            _prefetch_dense(X, Y, W, order, position)
             i = order[position]
             x = X[i]
             for j in range(n_outputs):
@@ -103,16 +149,75 @@ def dense_epoch(
                     s += theta[j, f] * x[f]
                 p[j] = s
             total += loss(p, Y[i], W[i], g, loss_params)
+            if fused:
+                eta = etas[block]
+                for j in range(n_outputs):
+                    gj = g[j]
+                    for f in range(d):
+                        theta[j, f] -= eta * (gj * x[f] + l2 * theta[j, f])
+                    theta[j, d] -= eta * (gj * fit_intercept)
+                continue
             for j in range(n_outputs):
                 gj = g[j]
                 if gj != 0.0:
                     for f in range(d):
                         G[j, f] += gj * x[f]
                     G[j, d] += gj
+        if fused:
+            _prox_and_average(theta, averaged, average_start, etas[block], t0 + block + 1, l1)
+            continue
         _finish_block(
-            theta, G, state, averaged, average_start, stop - start, etas[block],
+            theta, G, state, averaged, average_start, stop - start,
+            etas[block] * (stop - start) / min(batch_size, n),
             t0 + block + 1, update, hyper, l2, l1, fit_intercept,
         )  # fmt: skip
+    return total
+
+
+@nb.njit(inline="always")
+def _csr_lazy_online_epoch(
+    data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
+    fit_intercept,
+):  # fmt: skip
+    # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
+    # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
+    # ``scale`` (Bottou's trick, as scikit-learn's SGD) and only the row's
+    # non-zero features are touched. ``v`` is ``theta`` itself, rescaled in
+    # place whenever ``scale`` gets small and at the end of the epoch.
+    n_outputs, width = theta.shape
+    d = width - 1
+    p = np.empty(n_outputs, dtype=data.dtype)
+    g = np.empty(n_outputs, dtype=data.dtype)
+    scale = 1.0
+    total = 0.0
+    for position in range(order.shape[0]):
+        _prefetch_csr(data, indices, indptr, Y, W, order, position)
+        i = order[position]
+        lo, hi = indptr[i], indptr[i + 1]
+        for j in range(n_outputs):
+            s = 0.0
+            for k in range(lo, hi):
+                s += theta[j, indices[k]] * data[k]
+            p[j] = scale * s + theta[j, d]
+        total += loss(p, Y[i], W[i], g, loss_params)
+        eta = etas[position]
+        shrink = 1.0 - eta * l2
+        if shrink <= 0.0 or scale * shrink < 1e-9:
+            for j in range(n_outputs):
+                for f in range(d):
+                    theta[j, f] *= scale * shrink
+            scale = 1.0
+        else:
+            scale *= shrink
+        for j in range(n_outputs):
+            step = eta * g[j]
+            if step != 0.0:
+                for k in range(lo, hi):
+                    theta[j, indices[k]] -= step * data[k] / scale
+                theta[j, d] -= step * fit_intercept
+    for j in range(n_outputs):
+        for f in range(d):
+            theta[j, f] *= scale
     return total
 
 
@@ -131,12 +236,19 @@ def dense_epoch(
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
     average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, fit_intercept,
+    plain,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
-    Predictions and gradient accumulation cost O(nnz) per sample; the
-    update rule itself still touches every parameter.
+    Online plain SGD without L1 or averaging costs O(nnz) per sample (see
+    ``_csr_lazy_online_epoch``); every other combination predicts and
+    accumulates in O(nnz) but lets the update rule touch every parameter.
     """
+    if plain and batch_size == 1 and l1 == 0.0 and average_start == 0:
+        return _csr_lazy_online_epoch(
+            data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
+            fit_intercept,
+        )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=data.dtype)
@@ -150,6 +262,7 @@ def csr_epoch(
         stop = min(start + batch_size, n)
         G[:] = 0.0
         for position in range(start, stop):
+            _prefetch_csr(data, indices, indptr, Y, W, order, position)
             i = order[position]
             lo, hi = indptr[i], indptr[i + 1]
             for j in range(n_outputs):
@@ -165,7 +278,8 @@ def csr_epoch(
                         G[j, indices[k]] += gj * data[k]
                     G[j, d] += gj
         _finish_block(
-            theta, G, state, averaged, average_start, stop - start, etas[block],
+            theta, G, state, averaged, average_start, stop - start,
+            etas[block] * (stop - start) / min(batch_size, n),
             t0 + block + 1, update, hyper, l2, l1, fit_intercept,
         )  # fmt: skip
     return total

@@ -288,6 +288,7 @@ class Trainer:
             state.t, obj.loss.kernel,
             obj.loss.params_array, opt.kernel, opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.fit_intercept),
+            opt.name == "sgd" and opt.hyper[0] == 0.0,
         )  # fmt: skip
         state.t += n_updates
         return float(rates[-1])
