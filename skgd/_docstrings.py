@@ -166,7 +166,8 @@ loss_curve_ : list of float
     "history_": """\
 history_ : dict of ndarray
     Per-epoch records of equal length: ``'loss'`` (training objective),
-    ``'learning_rate'`` (of the epoch's last update), ``'coef_norm'``,
+    ``'learning_rate'`` (of the epoch's last update), ``'grad_norm'`` (norm
+    of the objective's gradient after the epoch), ``'coef_norm'``,
     ``'time'`` (seconds since the fit began) and, with early stopping,
     ``'val_score'``.""",
     "validation_scores_": """\

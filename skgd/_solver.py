@@ -24,8 +24,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._kernels import csr_epoch, dense_epoch, loss_rows
+from ._kernels import (
+    csr_epoch,
+    csr_loss_and_gradient,
+    dense_epoch,
+    dense_loss_and_gradient,
+    loss_rows,
+)
 
 # An epoch whose objective exceeds this multiple of the objective at the
 # start of training (or at zero coefficients, whichever is larger) has
@@ -33,6 +40,10 @@ from ._kernels import csr_epoch, dense_epoch, loss_rows
 # that is too large grows the objective geometrically and passes it within a
 # few epochs.
 DIVERGENCE_FACTOR = 1e6
+
+# Up to this many columns of [X, 1], the automatic step computes the
+# curvature exactly from the (d+1) x (d+1) Gram matrix; beyond, by Lanczos.
+EXACT_CURVATURE_MAX_FEATURES = 64
 
 # The adaptive schedule divides the rate by this on every plateau and stops
 # below MIN_ADAPTIVE_RATE, as scikit-learn's SGD does.
@@ -66,56 +77,85 @@ class Objective:
         P += theta[:, -1]
         return np.ascontiguousarray(P, dtype=self.Y.dtype)
 
+    def value_at_zero(self):
+        """The objective of all-zero parameters (no pass over ``X`` needed)."""
+        P = np.zeros(self.Y.shape, dtype=self.Y.dtype)
+        total = loss_rows(
+            P, self.Y, self.W, np.empty_like(P), self.loss.kernel, self.loss.params_array
+        )
+        return total / self.n_train
+
     def evaluate(self, theta):
-        """The objective at ``theta`` and the weighted loss derivatives per row."""
+        """The objective at ``theta`` and its gradient (same shape as ``theta``)."""
+        X, loss = self.X, self.loss
+        grad = np.empty(theta.shape, dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
-            P = self.predict(theta)
-            G = np.empty_like(P)
-            total = loss_rows(
-                P, self.Y, self.W, G, self.loss.kernel, self.loss.params_array
-            )
-        return total / self.n_train + self.penalty.value(theta[:, :-1]), G
+            if sp.issparse(X) and X.format == "csr" and X.data.flags.writeable:
+                total = csr_loss_and_gradient(
+                    X.data, X.indices, X.indptr, self.Y, self.W, theta, grad,
+                    loss.kernel, loss.params_array,
+                )  # fmt: skip
+            elif not sp.issparse(X) and X.flags.c_contiguous:
+                total = dense_loss_and_gradient(
+                    X, self.Y, self.W, theta, grad, loss.kernel, loss.params_array
+                )
+            else:  # other layouts: two BLAS passes rather than a copy of X
+                P = self.predict(theta)
+                G = np.empty_like(P)
+                total = loss_rows(P, self.Y, self.W, G, loss.kernel, loss.params_array)
+                grad[:, :-1] = (X.T @ G).T
+                grad[:, -1] = G.sum(axis=0)
+            grad /= self.n_train
+        if not self.fit_intercept:
+            grad[:, -1] = 0.0
+        coef = theta[:, :-1]
+        self.penalty.add_gradient(coef, grad[:, :-1])
+        value = total / self.n_train + self.penalty.value(coef)
+        return value, grad.astype(theta.dtype, copy=False)
 
-    def gradient(self, theta, G):
-        """The gradient at ``theta`` from the derivatives ``G`` of :meth:`evaluate`."""
-        grad = np.empty_like(theta)
-        with np.errstate(over="ignore", invalid="ignore"):
-            grad[:, :-1] = (self.X.T @ G).T / self.n_train
-            grad[:, -1] = G.sum(axis=0) / self.n_train if self.fit_intercept else 0.0
-        self.penalty.add_gradient(theta[:, :-1], grad[:, :-1])
-        return grad
 
-
-def largest_curvature(X, W, n_train, fit_intercept, n_iter=100, rtol=1e-4):
-    """Largest eigenvalue of ``[X, 1]^T diag(W) [X, 1] / n_train`` by power iteration.
+def largest_curvature(X, W, n_train, fit_intercept):
+    """Largest eigenvalue of ``[X, 1]^T diag(W) [X, 1] / n_train``.
 
     Times the loss's curvature bound, plus the L2 strength, it is the
     Lipschitz constant of the full gradient, whose inverse is the classic
-    safe step of full-batch gradient descent. The start vector is fixed (not
-    drawn from the estimator's random state) so that the step depends on the
-    data alone.
+    safe step of full-batch gradient descent. With few features the matrix
+    is formed (in chunks of rows, so memory stays small) and its spectrum
+    computed exactly; otherwise a few Lanczos iterations (ARPACK) estimate
+    it from products with ``X`` alone. Lanczos approaches the eigenvalue
+    from below, so the estimate is raised by 2% to keep the step safe. The
+    start vector is fixed, not drawn from the estimator's random state, so
+    the step depends on the data alone.
     """
     d = X.shape[1]
     # Per-output weights (one-vs-rest): the largest bounds every output's curvature.
-    w = W.max(axis=1)
-    v = np.random.RandomState(0).standard_normal(d + 1).astype(X.dtype)
-    if not fit_intercept:
-        v[-1] = 0.0
-    v /= np.linalg.norm(v)
-    eigenvalue = 0.0
-    for _ in range(n_iter):
-        u = (X @ v[:-1] + v[-1]) * w / n_train
-        z = np.empty_like(v)
+    w = W.max(axis=1).astype(np.float64)
+    intercept = 1.0 if fit_intercept else 0.0
+    if d + 1 <= EXACT_CURVATURE_MAX_FEATURES:
+        gram = np.zeros((d + 1, d + 1))
+        for start in range(0, X.shape[0], 65536):
+            rows = slice(start, start + 65536)
+            block = X[rows]
+            block = block.toarray() if sp.issparse(block) else np.asarray(block, np.float64)
+            A = np.hstack([block, np.full((block.shape[0], 1), intercept)])
+            gram += A.T @ (A * w[rows, np.newaxis])
+        return float(np.linalg.eigvalsh(gram / n_train)[-1])
+
+    def matvec(v):
+        v = np.ravel(v).astype(X.dtype)
+        u = (X @ v[:-1] + intercept * v[-1]) * w / n_train
+        z = np.empty(d + 1)
         z[:-1] = X.T @ u
-        z[-1] = u.sum() if fit_intercept else 0.0
-        norm = float(np.linalg.norm(z))
-        if norm == 0.0:
-            return 0.0
-        converged = abs(norm - eigenvalue) <= rtol * norm
-        eigenvalue, v = norm, z / norm
-        if converged:
-            break
-    return eigenvalue
+        z[-1] = intercept * u.sum()
+        return z
+
+    operator = LinearOperator((d + 1, d + 1), matvec=matvec, dtype=np.float64)
+    start_vector = np.random.RandomState(0).standard_normal(d + 1)
+    (eigenvalue,) = eigsh(
+        operator, k=1, which="LA", tol=1e-2, ncv=min(8, d + 1), v0=start_vector,
+        return_eigenvectors=False,
+    )  # fmt: skip
+    return 1.02 * max(float(eigenvalue), 0.0)
 
 
 def largest_row_curvature(X, W, fit_intercept):
@@ -214,9 +254,14 @@ class Trainer:
         """The objective at the current parameters (cached for the next step)."""
         if self._cached is not None and self._cached[0] == state.t:
             return self._cached[1]
-        value, G = self.objective.evaluate(state.theta)
-        self._cached = (state.t, value, G)
+        value, grad = self.objective.evaluate(state.theta)
+        self._cached = (state.t, value, grad)
         return value
+
+    def gradient_norm(self, state):
+        """Norm of the objective's gradient at the current parameters."""
+        self.evaluate(state)
+        return float(np.linalg.norm(self._cached[2]))
 
     def run_epoch(self, state):
         """One epoch; returns the learning rate (or trial step) of its last update."""
@@ -244,12 +289,12 @@ class Trainer:
         if not self.objective.fit_intercept:
             noise[:, -1] = 0.0
         candidate += step * noise
-        value, G = self.objective.evaluate(candidate)
+        value, grad = self.objective.evaluate(candidate)
         state.t += 1
         if value < current:
             state.theta[...] = candidate
             state.lr_factor *= math.exp(1.0 / 3.0)
-            self._cached = (state.t, value, G)
+            self._cached = (state.t, value, grad)
         else:
             state.lr_factor *= math.exp(-1.0 / 12.0)
             self._cached = (state.t, current, self._cached[2])
@@ -259,9 +304,8 @@ class Trainer:
     def _batch_epoch(self, state):
         if self._cached is None or self._cached[0] != state.t:
             self.evaluate(state)
-        G = self._cached[2]
+        grad = self._cached[2]
         rate = float(self.rates(state, 1)[0])
-        grad = self.objective.gradient(state.theta, G)
         opt = self.optimizer
         opt.kernel(
             state.theta, grad, state.optimizer_state, rate, state.t + 1, opt.hyper_array
@@ -334,7 +378,7 @@ class History:
 
     def __init__(self, with_validation):
         self.start = time.perf_counter()
-        keys = ["loss", "learning_rate", "coef_norm", "time"]
+        keys = ["loss", "learning_rate", "grad_norm", "coef_norm", "time"]
         if with_validation:
             keys.append("val_score")
         self.records = {key: [] for key in keys}
@@ -402,8 +446,8 @@ def train(
     history = History(with_validation=validation is not None)
     objective = trainer.objective
     start_value = trainer.evaluate(state)
-    zero_value, _ = objective.evaluate(np.zeros_like(state.theta))
-    reference = max(start_value, zero_value, np.finfo(np.float64).tiny)
+    zero_value = objective.value_at_zero()
+    reference = max(start_value, zero_value)
     best_theta, best_score = None, -math.inf
     converged, n_run = False, 0
     for _ in range(n_epochs):
@@ -413,9 +457,15 @@ def train(
         rate = trainer.run_epoch(state)
         n_run += 1
         value = trainer.evaluate(state)
-        if not np.isfinite(value) or value > DIVERGENCE_FACTOR * reference:
+        if not np.isfinite(value) or (
+            reference > 0 and value > DIVERGENCE_FACTOR * reference
+        ):
             state.restore(saved)
             raise DivergenceError(_divergence_message(state.epoch + 1, value, reference, rate))
+        if reference == 0:
+            # A loss that is 0 at the start (the perceptron's at zero
+            # coefficients) has no scale yet: the first positive epoch sets it.
+            reference = value
         coef_norm = float(np.linalg.norm(state.theta[:, :-1]))
         monitored, score = value, None
         if validation is not None:
@@ -423,7 +473,10 @@ def train(
             monitored = -score
             if score > best_score:
                 best_score, best_theta = score, state.theta.copy()
-        history.record(loss=value, learning_rate=rate, coef_norm=coef_norm, val_score=score)
+        history.record(
+            loss=value, learning_rate=rate, grad_norm=trainer.gradient_norm(state),
+            coef_norm=coef_norm, val_score=score,
+        )  # fmt: skip
         if verbose:
             extra = "" if score is None else f", validation score {score:.6g}"
             print(
