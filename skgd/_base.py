@@ -6,6 +6,7 @@ fitted attributes. Everything that differs between regression and
 classification is a small hook a subclass overrides.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -218,6 +219,52 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     # --- fitting --------------------------------------------------------------
 
+    def _starting_state(
+        self, warm, continuing, coef_init, intercept_init, shape, dtype, optimizer
+    ):
+        """Where training starts: zeros or the user's init, or where it stopped.
+
+        Resuming keeps the parameters, the update count and the optimizer's
+        state, unless the optimizer was changed since (its state would mean
+        something else) or, for ``warm_start``, the data has another shape.
+        """
+        n_outputs, width = shape
+        previous = getattr(self, "_training_state", None) if warm else None
+        if previous is not None and previous.theta.shape != shape:
+            if continuing:
+                raise ValueError(
+                    f"partial_fit got {n_outputs} target column(s) (targets, or "
+                    f"classes one-vs-rest); the model was fitted with "
+                    f"{previous.theta.shape[0]}."
+                )
+            previous = None  # warm_start on other data starts afresh
+        if previous is None:
+            theta = self._initial_theta(
+                coef_init, intercept_init, n_outputs, width - 1, dtype
+            )
+            return TrainingState(
+                theta, optimizer.init_state(shape, dtype), optimizer_key=optimizer.key
+            )
+        if self._average_start():
+            # coef_ holds the average; the optimizer resumes from its iterate.
+            theta = previous.theta.astype(dtype, copy=True)
+        else:
+            theta = self._initial_theta(
+                self.coef_, self.intercept_, n_outputs, width - 1, dtype
+            )
+        same_rule = previous.optimizer_key == optimizer.key
+        return TrainingState(
+            theta,
+            previous.optimizer_state.astype(dtype, copy=True)
+            if same_rule
+            else optimizer.init_state(shape, dtype),
+            previous.t,
+            previous.epoch,
+            previous.lr_factor if continuing or self.solver == "perturbation" else 1.0,
+            previous.averaged.astype(dtype, copy=True),
+            optimizer.key,
+        )
+
     def _prepare_X(self, X):
         # The stochastic kernels walk rows: C order, or CSR. The batch solver
         # only uses BLAS products, which take any layout without a copy.
@@ -275,37 +322,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             X, Y, W, len(train_rows), loss, penalty, self.fit_intercept
         )
 
-        if warm:
-            state = self._training_state
-            if self._average_start() and state.theta.shape == (n_outputs, n_features + 1):
-                # coef_ holds the average; the optimizer resumes from its iterate.
-                theta = state.theta.astype(X.dtype, copy=True)
-            else:
-                theta = self._initial_theta(
-                    self.coef_, self.intercept_, n_outputs, n_features, X.dtype
-                )
-            state = TrainingState(
-                theta,
-                state.optimizer_state.astype(X.dtype, copy=True)
-                if state.optimizer_state.shape[0] == max(optimizer.n_slots, 1)
-                and state.optimizer_state.shape[1:] == theta.shape
-                else optimizer.init_state(theta.shape, X.dtype),
-                state.t,
-                state.epoch,
-                state.lr_factor if continuing or self.solver == "perturbation" else 1.0,
-                state.averaged.astype(X.dtype, copy=True)
-                if state.averaged.shape == theta.shape
-                else None,
-            )
-        else:
-            theta = self._initial_theta(
-                coef_init, intercept_init, n_outputs, n_features, X.dtype
-            )
-            state = TrainingState(theta, optimizer.init_state(theta.shape, X.dtype))
+        state = self._starting_state(
+            warm, continuing, coef_init, intercept_init, (n_outputs, n_features + 1),
+            X.dtype, optimizer,
+        )  # fmt: skip
         if not self.fit_intercept:
             state.theta[:, -1] = 0.0
 
-        if self.eta0 == "auto" and self.solver == "perturbation":
+        if self.eta0 == "auto" and continuing and self.solver == "perturbation":
+            eta0 = self.eta0_  # the trial step keeps adapting from where it was
+        elif self.eta0 == "auto" and self.solver == "perturbation":
             eta0 = self._automatic_trial_step(
                 X, W, len(train_rows), loss, penalty, objective, state.theta
             )
@@ -332,6 +358,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         stopping = None
         if not incremental:
             patience = self.n_iter_no_change
+            if self.optimizer == "sgd" and self.momentum > 0:
+                # Momentum remembers ~1 / (1 - momentum) gradients and its
+                # objective oscillates on that time scale: judge progress over it.
+                patience = math.ceil(patience / (1.0 - self.momentum))
             if self.solver == "perturbation":
                 # One random trial improves one direction in expectation: give
                 # every parameter its n_iter_no_change chances.

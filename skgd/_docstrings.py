@@ -72,8 +72,9 @@ eta0 : float or 'auto', default='auto'
     one sample's curvature (largest weighted squared row norm), as
     scikit-learn's SAG solver does (times ``1 - momentum``, which keeps the
     momentum-amplified noise in check). The default, because it converges
-    without tuning even on unscaled data, where any fixed number either
-    diverges or crawls. ``'adagrad'``, ``'rmsprop'``, ``'adam'`` and
+    without tuning and never diverges, even on unscaled data (where any
+    fixed number either diverges or crawls; scaling the data still makes
+    every solver converge far faster). ``'adagrad'``, ``'rmsprop'``, ``'adam'`` and
     ``'rprop'`` normalise each parameter's gradient, so their steps do not
     scale with the data: ``'auto'`` gives them 0.01.""",
     "power_t": """\
@@ -118,7 +119,10 @@ tol : float or None, default=1e-4
     than SGD's 1e-3 because full-batch descent makes steady small gains.""",
     "n_iter_no_change": """\
 n_iter_no_change : int, default=5
-    Epochs without improvement before stopping (SGD's default).""",
+    Epochs without improvement before stopping (SGD's default). With
+    ``momentum``, divided by ``1 - momentum``: momentum's objective
+    oscillates on that time scale, so a few epochs without a new best
+    are no sign of convergence.""",
     "early_stopping": """\
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data, stop when its

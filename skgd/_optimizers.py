@@ -168,6 +168,11 @@ class Optimizer:
     full_batch_only: bool = False
     auto_eta0: float | None = None
 
+    @property
+    def key(self):
+        """Identifies the meaning of this rule's state (name and slot count)."""
+        return (self.name, self.n_slots)
+
     def init_state(self, shape, dtype):
         """Fresh state for parameters of ``shape`` (at least one slot, so the
         kernels always see the same array rank)."""

@@ -191,6 +191,8 @@ class TrainingState:
         the perturbation solver: its current step size).
     averaged : ndarray of shape (n_outputs, n_features + 1)
         The running mean of the iterates, for averaged SGD.
+    optimizer_key : tuple
+        Which update rule ``optimizer_state`` belongs to.
     """
 
     theta: np.ndarray
@@ -199,6 +201,7 @@ class TrainingState:
     epoch: int = 0
     lr_factor: float = 1.0
     averaged: np.ndarray = None
+    optimizer_key: tuple = ()
 
     def __post_init__(self):
         if self.averaged is None:
@@ -207,7 +210,7 @@ class TrainingState:
     def copy(self):
         return TrainingState(
             self.theta.copy(), self.optimizer_state.copy(), self.t, self.epoch,
-            self.lr_factor, self.averaged.copy(),
+            self.lr_factor, self.averaged.copy(), self.optimizer_key,
         )  # fmt: skip
 
     def restore(self, other):
