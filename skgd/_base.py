@@ -35,6 +35,11 @@ from .schedules import make_schedule
 SCHEDULES = {"constant", "invscaling", "optimal", "adaptive", "exponential", "step", "cosine"}
 
 
+def _is_dask_collection(data):
+    # Checked by type, so that dask stays an optional import.
+    return type(data).__module__.split(".")[0] == "dask"
+
+
 class BaseGD(CallbackSupportMixin, BaseEstimator):
     """Shared machinery of :class:`GDRegressor` and :class:`GDClassifier`."""
 
@@ -282,6 +287,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         incremental=False, classes=None,
     ):  # fmt: skip
         self._check_parameter_combinations()
+        if any(_is_dask_collection(data) for data in (X, y, sample_weight)):
+            from ._dask import fit_dask
+
+            return fit_dask(
+                self, X, y, sample_weight, coef_init=coef_init,
+                intercept_init=intercept_init, incremental=incremental, classes=classes,
+            )  # fmt: skip
         continuing = incremental and hasattr(self, "coef_")
         warm = continuing or (
             not incremental and self.warm_start and hasattr(self, "coef_")
