@@ -5,8 +5,17 @@
 
 from . import schedules
 from ._classifier import GDClassifier
+from ._exact import closed_form_solution, objective_gap, training_objective
 from ._regressor import GDRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["GDClassifier", "GDRegressor", "schedules", "__version__"]
+__all__ = [
+    "GDClassifier",
+    "GDRegressor",
+    "closed_form_solution",
+    "objective_gap",
+    "schedules",
+    "training_objective",
+    "__version__",
+]

@@ -22,6 +22,7 @@ from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._penalties import make_penalty
 from ._solver import (
+    History,
     Objective,
     Stopping,
     Trainer,
@@ -71,6 +72,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "divergence_recovery": [Interval(Integral, 0, None, closed="left")],
+        "record_coef": ["boolean"],
         "verbose": ["verbose"],
     }
 
@@ -250,13 +253,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             return TrainingState(
                 theta, optimizer.init_state(shape, dtype), optimizer_key=optimizer.key
             )
-        if self._average_start():
-            # coef_ holds the average; the optimizer resumes from its iterate.
+        theta = self._initial_theta(
+            self.coef_, self.intercept_, n_outputs, width - 1, dtype
+        )
+        if np.array_equal(theta, self._last_reported.astype(dtype)):
+            # coef_ is what training reported (the average, or the best
+            # validation epoch): resume from the optimizer's own iterate. A
+            # coef_ set by the user since is respected.
             theta = previous.theta.astype(dtype, copy=True)
-        else:
-            theta = self._initial_theta(
-                self.coef_, self.intercept_, n_outputs, width - 1, dtype
-            )
         same_rule = previous.optimizer_key == optimizer.key
         return TrainingState(
             theta,
@@ -284,7 +288,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _fit(
         self, X, y, sample_weight=None, coef_init=None, intercept_init=None,
-        incremental=False, classes=None,
+        incremental=False, classes=None, validation_data=None,
     ):  # fmt: skip
         self._check_parameter_combinations()
         if any(_is_dask_collection(data) for data in (X, y, sample_weight)):
@@ -304,116 +308,53 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
         Y = self._encode_targets(y, X.dtype, continuing, classes)
-        n_samples, n_features = X.shape
-        n_outputs = Y.shape[1]
+        n_outputs, n_features = Y.shape[1], X.shape[1]
 
         rng = self._rng if continuing else check_random_state(self.random_state)
         self._rng = rng  # partial_fit continues the same stream of shuffles
-        early_stopping = self.early_stopping and not incremental
-        if early_stopping:
+        validation, train_rows = None, np.arange(X.shape[0])
+        if self.early_stopping and not incremental:
             train_rows, val_rows = self._validation_split(y, rng)
-        else:
-            train_rows, val_rows = np.arange(n_samples), None
-
-        raw = self._weight_matrix(y, sample_weight).astype(X.dtype)
-        W = np.zeros_like(raw)
-        train_weight = sample_weight[train_rows]
-        if train_weight.sum() <= 0:
-            raise ValueError(
-                "The training samples all have zero sample_weight; at least one must "
-                "be positive."
+            validation = self._validation_score(
+                X[val_rows], y[val_rows], sample_weight[val_rows]
             )
-        # Frequency weights: each update's loss term is scaled by s_i / mean(s).
-        W[train_rows] = raw[train_rows] / train_weight.mean()
-        W = np.ascontiguousarray(W)
+        elif validation_data is not None:
+            validation = self._validation_score(*validation_data)
 
+        W = self._training_weights(y, sample_weight, train_rows, X.dtype)
         loss = self._make_loss(n_outputs)
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
         optimizer = self._optimizer()
-        objective = Objective(
-            X, Y, W, len(train_rows), loss, penalty, self.fit_intercept
-        )
-
+        objective = Objective(X, Y, W, len(train_rows), loss, penalty, self.fit_intercept)
         state = self._starting_state(
             warm, continuing, coef_init, intercept_init, (n_outputs, n_features + 1),
             X.dtype, optimizer,
         )  # fmt: skip
         if not self.fit_intercept:
             state.theta[:, -1] = 0.0
-
-        if self.eta0 == "auto" and continuing and self.solver == "perturbation":
-            eta0 = self.eta0_  # the trial step keeps adapting from where it was
-        elif self.eta0 == "auto" and self.solver == "perturbation":
-            eta0 = self._automatic_trial_step(
-                X, W, len(train_rows), loss, penalty, objective, state.theta
-            )
-        elif self.eta0 == "auto" and optimizer.auto_eta0 is not None:
-            eta0 = optimizer.auto_eta0
-        elif self.eta0 == "auto":
-            eta0 = self._automatic_eta0(X, W, len(train_rows), loss, penalty)
-            if continuing:  # a later chunk may need a smaller step, never a larger
-                eta0 = min(eta0, self.eta0_)
-        else:
-            eta0 = float(self.eta0)
-
+        eta0 = self._initial_rate(objective, state, optimizer, continuing)
         trainer = Trainer(
             objective, self.solver, self.batch_size, optimizer, self._schedule(),
             eta0, self.shuffle, rng, train_rows, self._average_start(),
         )  # fmt: skip
-        validation = None
-        if early_stopping:
-            X_val, y_val, sw_val = X[val_rows], y[val_rows], sample_weight[val_rows]
 
-            def validation(theta):
-                return self._score_theta(theta, X_val, y_val, sw_val)
-
-        stopping = None
-        if not incremental:
-            patience = self.n_iter_no_change
-            if self.optimizer == "sgd" and self.momentum > 0:
-                # Momentum remembers ~1 / (1 - momentum) gradients and its
-                # objective oscillates on that time scale: judge progress over it.
-                patience = math.ceil(patience / (1.0 - self.momentum))
-            if self.solver == "perturbation":
-                # One random trial improves one direction in expectation: give
-                # every parameter its n_iter_no_change chances.
-                patience *= state.theta.size
-            stopping = Stopping(self.tol, patience, self.learning_rate == "adaptive")
         n_epochs = 1 if incremental else self.max_iter
-        average_start = self._average_start()
         callbacks = EpochCallbacks(
-            self, n_epochs, X, y,
+            self, n_epochs if not self.divergence_recovery else None, X, y,
             None if sample_weight is None else {"sample_weight": sample_weight},
-            lambda state: self._fitted_parameters(
-                state.average_coefficients(average_start)
+            lambda state: self._fitted_parameters(self._reported_theta(state)),
+        )  # fmt: skip
+        n_run, converged, history, best = train(
+            trainer, state, n_epochs=n_epochs,
+            stopping=self._stopping_rule(
+                state, incremental, continuing, validation is not None
             ),
-        )  # fmt: skip
-        n_run, converged, history = train(
-            trainer, state, n_epochs=n_epochs, stopping=stopping,
             validation=validation, verbose=self.verbose, callbacks=callbacks,
+            max_halvings=self.divergence_recovery, record_theta=self.record_coef,
+            restore_best=not incremental,
         )  # fmt: skip
-
-        self._training_state = state
-        for name, value in self._fitted_parameters(
-            state.average_coefficients(average_start)
-        ).items():
-            setattr(self, name, value)
         self.eta0_ = eta0
-        self.t_ = state.t + 1
-        records = history.as_arrays()
-        if continuing:
-            self.n_iter_ += n_run
-            self.history_ = {
-                key: np.concatenate([self.history_.get(key, []), value])
-                for key, value in records.items()
-            }
-        else:
-            self.n_iter_ = n_run
-            self.history_ = records
-        self.loss_curve_ = list(self.history_["loss"])
-        if early_stopping:
-            self.validation_scores_ = list(self.history_["val_score"])
-            self.best_validation_score_ = float(np.max(self.validation_scores_))
+        self._store_training(state, history, n_run, continuing, incremental, best)
         callbacks.end_fit()
         if not incremental and not converged and self.tol is not None:
             warnings.warn(
@@ -423,6 +364,117 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         return self
+
+    def _validation_score(self, X, y, sample_weight=None):
+        """``score(theta)`` on held-out data, validated against the training data."""
+        X, y = self._validate_targets(X, y, reset=False)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+
+        def score(theta):
+            return self._score_theta(theta, X, y, sample_weight)
+
+        return score
+
+    def _training_weights(self, y, sample_weight, train_rows, dtype):
+        """Frequency weights: each update's loss term is scaled by ``s_i / mean(s)``.
+
+        Rows held out for validation get weight 0.
+        """
+        raw = self._weight_matrix(y, sample_weight).astype(dtype)
+        train_weight = sample_weight[train_rows]
+        if train_weight.sum() <= 0:
+            raise ValueError(
+                "The training samples all have zero sample_weight; at least one must "
+                "be positive."
+            )
+        W = np.zeros_like(raw)
+        W[train_rows] = raw[train_rows] / train_weight.mean()
+        return np.ascontiguousarray(W)
+
+    def _initial_rate(self, objective, state, optimizer, continuing):
+        """The resolved ``eta0``."""
+        if self.eta0 != "auto":
+            return float(self.eta0)
+        if self.solver == "perturbation":
+            if continuing:  # the trial step keeps adapting from where it was
+                return self.eta0_
+            return self._automatic_trial_step(
+                objective.X, objective.W, objective.n_train, objective.loss,
+                objective.penalty, objective, state.theta,
+            )  # fmt: skip
+        if optimizer.auto_eta0 is not None:
+            return optimizer.auto_eta0
+        eta0 = self._automatic_eta0(
+            objective.X, objective.W, objective.n_train, objective.loss, objective.penalty
+        )
+        if continuing:  # a later chunk may need a smaller step, never a larger
+            eta0 = min(eta0, self.eta0_)
+        return eta0
+
+    def _stopping_rule(self, state, incremental, continuing, validating):
+        """The rule that ends ``fit`` early, or the plateau rule of ``partial_fit``."""
+        adaptive = self.learning_rate == "adaptive"
+        if incremental:
+            # Streaming never stops, but a validation plateau still divides an
+            # adaptive rate; the rule's memory lasts across calls.
+            if not (validating and adaptive):
+                return None
+            rule = getattr(self, "_partial_fit_stopping", None) if continuing else None
+            if rule is None:
+                rule = self._partial_fit_stopping = Stopping(
+                    self.tol, self.n_iter_no_change, adaptive=True
+                )
+            return rule
+        patience = self.n_iter_no_change
+        if self.optimizer == "sgd" and self.momentum > 0:
+            # Momentum remembers ~1 / (1 - momentum) gradients and its
+            # objective oscillates on that time scale: judge progress over it.
+            patience = math.ceil(patience / (1.0 - self.momentum))
+        if self.solver == "perturbation":
+            # One random trial improves one direction in expectation: give
+            # every parameter its n_iter_no_change chances.
+            patience *= state.theta.size
+        return Stopping(self.tol, patience, adaptive)
+
+    def _reported_theta(self, state):
+        """The parameters ``coef_`` shows: the average once averaging started."""
+        return state.average_coefficients(self._average_start())
+
+    def _store_training(self, state, history, n_run, continuing, incremental, best):
+        """Set the fitted attributes after ``n_run`` epochs ending at ``state``."""
+        self._training_state = state
+        reported = self._reported_theta(state)
+        if not continuing:
+            self._best_validation = self._partial_fit_stopping = None
+        if incremental and best is not None:
+            # Streaming with validation data: coef_ is the best epoch so far,
+            # never overwritten by a worse one; training goes on from the iterate.
+            previous = self._best_validation
+            if previous is None or best[0] > previous[0]:
+                previous = self._best_validation = best
+            reported = previous[1]
+        self._last_reported = reported.copy()
+        for name, value in self._fitted_parameters(reported).items():
+            setattr(self, name, value)
+        self.t_ = state.t + 1
+        records = history.as_arrays()
+        theta_path = records.pop("theta", None)
+        if theta_path is not None:
+            path = [self._fitted_parameters(theta) for theta in theta_path]
+            records["coef"] = np.array([p["coef_"] for p in path])
+            records["intercept"] = np.array([p["intercept_"] for p in path])
+        if continuing:
+            self.n_iter_ += n_run
+            self.history_ = History.concatenate(self.history_, records)
+        else:
+            self.n_iter_ = n_run
+            self.history_ = records
+        self.loss_curve_ = list(self.history_["loss"])
+        if "val_score" in self.history_:
+            scores = self.history_["val_score"]
+            self.validation_scores_ = list(scores)
+            self.best_validation_score_ = float(np.nanmax(scores))
 
     def _decision(self, X):
         check_is_fitted(self)

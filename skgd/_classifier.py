@@ -1,7 +1,7 @@
 """GDClassifier: linear classification trained by gradient descent."""
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
@@ -84,6 +84,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {random_state}
     {warm_start}
     {average}
+    {divergence_recovery}
+    {record_coef}
     {verbose}
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplying the sample weights. ``'balanced'``
@@ -170,6 +172,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
         random_state=None,
         warm_start=False,
         average=False,
+        divergence_recovery=0,
+        record_coef=False,
         verbose=0,
         class_weight=None,
     ):
@@ -201,6 +205,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.random_state = random_state
         self.warm_start = warm_start
         self.average = average
+        self.divergence_recovery = divergence_recovery
+        self.record_coef = record_coef
         self.verbose = verbose
         self.class_weight = class_weight
 
@@ -339,7 +345,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return self._fit(X, y, sample_weight, coef_init, intercept_init)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None, validation_data=None):
         """Run one epoch over ``(X, y)``, continuing from the current state.
 
         Parameters
@@ -353,6 +359,13 @@ class GDClassifier(ClassifierMixin, BaseGD):
             ignored afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative frequency weights.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: held-out
+            data scored after the epoch. ``coef_`` then keeps the parameters
+            of the best epoch so far, across calls, so a worse epoch never
+            overwrites them (training goes on from the latest iterate), and
+            with ``learning_rate='adaptive'`` a plateau of the score divides
+            the rate. Scores accumulate in ``validation_scores_``.
 
         Returns
         -------
@@ -361,7 +374,10 @@ class GDClassifier(ClassifierMixin, BaseGD):
         """
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._fit(
+            X, y, sample_weight, incremental=True, classes=classes,
+            validation_data=validation_data,
+        )  # fmt: skip
 
     def decision_function(self, X):
         """Signed distances to the decision boundaries, ``X @ coef_.T + intercept_``.
@@ -418,8 +434,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
         decision = self._decision(X)
         if self.loss == "log_loss":
             if decision.shape[1] == 1:
-                positive = expit(decision[:, 0])
-                return np.column_stack([1.0 - positive, positive])
+                # expit(-d), not 1 - expit(d), which rounds to 0 beyond d ~ 37.
+                return np.column_stack([expit(-decision[:, 0]), expit(decision[:, 0])])
             return softmax(decision, axis=1)
         scores = (np.clip(decision, -1.0, 1.0) + 1.0) / 2.0
         if decision.shape[1] == 1:
@@ -442,5 +458,14 @@ class GDClassifier(ClassifierMixin, BaseGD):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities, in the order of ``classes_``.
         """
+        if self.loss == "log_loss":
+            # Computed from the decision values: finite where the probability
+            # underflows to 0 (its exact log is minus a huge margin).
+            decision = self._decision(X)
+            if decision.shape[1] == 1:
+                return np.column_stack(
+                    [log_expit(-decision[:, 0]), log_expit(decision[:, 0])]
+                )
+            return log_softmax(decision, axis=1)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))

@@ -149,6 +149,18 @@ average : bool or int, default=False
     it: from update ``average`` on (``True``: from the first), ``coef_`` is
     the running mean of the iterates instead of the last one, which cancels
     much of the stochastic solvers' noise without a decaying rate.""",
+    "divergence_recovery": """\
+divergence_recovery : int, default=0
+    How many times a diverging epoch (objective non-finite, or 1e6 times its
+    start) is undone and retried with the learning rate halved before the
+    divergence error is raised; each halving is recorded in
+    ``history_['lr_halvings']``. 0, the default, raises at once: a learning
+    rate that needs rescuing is better fixed by the user.""",
+    "record_coef": """\
+record_coef : bool, default=False
+    Also record the coefficients and intercepts after every epoch in
+    ``history_['coef']`` and ``history_['intercept']`` (the optimisation
+    path, for plots).""",
     "verbose": """\
 verbose : int, default=0
     Print one line per epoch (objective, coefficient norm, rate, time).""",
@@ -172,14 +184,17 @@ history_ : dict of ndarray
     Per-epoch records of equal length: ``'loss'`` (training objective),
     ``'learning_rate'`` (of the epoch's last update), ``'grad_norm'`` (norm
     of the objective's gradient after the epoch), ``'coef_norm'``,
-    ``'time'`` (seconds since the fit began) and, with early stopping,
-    ``'val_score'``.""",
+    ``'lr_halvings'`` (divergence recoveries so far), ``'time'`` (seconds
+    since the fit began) and, with validation data, ``'val_score'``; with
+    ``record_coef``, ``'coef'`` and ``'intercept'`` stacked per epoch.
+    ``partial_fit`` appends.""",
     "validation_scores_": """\
 validation_scores_ : list of float
-    The validation score after each epoch (only with ``early_stopping``).""",
+    The validation score after each epoch (with ``early_stopping``, or
+    ``partial_fit`` with ``validation_data``).""",
     "best_validation_score_": """\
 best_validation_score_ : float
-    The best of ``validation_scores_`` (only with ``early_stopping``).""",
+    The best of ``validation_scores_``.""",
     "n_features_in_": """\
 n_features_in_ : int
     Number of features seen during ``fit``.""",

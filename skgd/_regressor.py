@@ -77,6 +77,8 @@ class GDRegressor(RegressorMixin, BaseGD):
     {random_state}
     {warm_start}
     {average}
+    {divergence_recovery}
+    {record_coef}
     {verbose}
 
     Attributes
@@ -155,6 +157,8 @@ class GDRegressor(RegressorMixin, BaseGD):
         random_state=None,
         warm_start=False,
         average=False,
+        divergence_recovery=0,
+        record_coef=False,
         verbose=0,
     ):
         self.loss = loss
@@ -186,6 +190,8 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.random_state = random_state
         self.warm_start = warm_start
         self.average = average
+        self.divergence_recovery = divergence_recovery
+        self.record_coef = record_coef
         self.verbose = verbose
 
     # --- hooks -------------------------------------------------------------------
@@ -258,7 +264,7 @@ default=None
         return self._fit(X, y, sample_weight, coef_init, intercept_init)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X, y, sample_weight=None, validation_data=None):
         """Run one epoch over ``(X, y)``, continuing from the current state.
 
         The optimizer's state (momentum velocity, moments, update count)
@@ -273,13 +279,22 @@ default=None
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative frequency weights.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: held-out
+            data scored after the epoch. ``coef_`` then keeps the parameters
+            of the best epoch so far, across calls, so a worse epoch never
+            overwrites them (training goes on from the latest iterate), and
+            with ``learning_rate='adaptive'`` a plateau of the score divides
+            the rate. Scores accumulate in ``validation_scores_``.
 
         Returns
         -------
         self : GDRegressor
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(
+            X, y, sample_weight, incremental=True, validation_data=validation_data
+        )
 
     def predict(self, X):
         """Predict targets: ``X @ coef_.T + intercept_``.

@@ -261,6 +261,10 @@ class Trainer:
         self._cached = (state.t, value, grad)
         return value
 
+    def forget(self):
+        """Drop the cached evaluation (the parameters were rolled back)."""
+        self._cached = None
+
     def gradient_norm(self, state):
         """Norm of the objective's gradient at the current parameters."""
         self.evaluate(state)
@@ -379,11 +383,13 @@ class Stopping:
 class History:
     """Per-epoch records of a fit, exposed as the estimator's ``history_``."""
 
-    def __init__(self, with_validation):
+    def __init__(self, with_validation=False, with_theta=False):
         self.start = time.perf_counter()
-        keys = ["loss", "learning_rate", "grad_norm", "coef_norm", "time"]
+        keys = ["loss", "learning_rate", "grad_norm", "coef_norm", "lr_halvings", "time"]
         if with_validation:
             keys.append("val_score")
+        if with_theta:
+            keys.append("theta")
         self.records = {key: [] for key in keys}
 
     def record(self, **values):
@@ -394,6 +400,20 @@ class History:
 
     def as_arrays(self):
         return {key: np.asarray(value, dtype=np.float64) for key, value in self.records.items()}
+
+    @staticmethod
+    def concatenate(old, new):
+        """Records of two runs in a row (``partial_fit`` calls); a key only one
+        run has is NaN-filled for the other, or dropped if not a scalar."""
+        merged = {}
+        for key in dict.fromkeys([*old, *new]):
+            parts = [
+                run[key] if key in run else np.full(len(run["loss"]), np.nan)
+                for run in (old, new)
+            ]
+            if all(np.ndim(part) == np.ndim(parts[0]) for part in parts):
+                merged[key] = np.concatenate(parts)
+        return merged
 
 
 def _divergence_message(epoch, value, reference, rate):
@@ -411,7 +431,7 @@ def _divergence_message(epoch, value, reference, rate):
 
 def train(
     trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0,
-    callbacks=None,
+    callbacks=None, max_halvings=0, record_theta=False, restore_best=True,
 ):  # fmt: skip
     """Run up to ``n_epochs`` epochs from ``state`` (updated in place).
 
@@ -429,42 +449,64 @@ def train(
         The stopping rule; None runs every epoch.
     validation : callable or None
         ``validation(theta) -> score`` (higher is better). Given one, the
-        stopping rule watches the score and the best parameters are restored
-        at the end, as MLPRegressor's early stopping does.
+        stopping rule watches the score.
     verbose : int
         Print one line per epoch if positive.
     callbacks : EpochCallbacks or None
         scikit-learn callbacks, called around every epoch; one may stop
         training.
+    max_halvings : int
+        How many diverging epochs may be undone and retried with the
+        learning rate halved before :class:`DivergenceError` is raised.
+    record_theta : bool
+        Also record the parameters after every epoch.
+    restore_best : bool
+        With ``validation``, end at the parameters of the best epoch, as
+        MLPRegressor's early stopping does.
 
     Returns
     -------
     n_run : int
-        Epochs run.
+        Epochs run (retried epochs not counted).
     converged : bool
         True if the stopping rule ended training.
     history : History
         What happened at each epoch.
+    best : tuple or None
+        ``(score, theta)`` of the best validation epoch, with ``validation``.
     """
-    history = History(with_validation=validation is not None)
+    history = History(with_validation=validation is not None, with_theta=record_theta)
     objective = trainer.objective
     start_value = trainer.evaluate(state)
     zero_value = objective.value_at_zero()
     reference = max(start_value, zero_value)
-    best_theta, best_score = None, -math.inf
-    converged, n_run = False, 0
-    for _ in range(n_epochs):
+    best = None
+    converged, n_run, halvings = False, 0, 0
+    while n_run < n_epochs:
         saved = state.copy()
         if callbacks is not None:
             callbacks.begin_epoch(state)
         rate = trainer.run_epoch(state)
-        n_run += 1
         value = trainer.evaluate(state)
         if not np.isfinite(value) or (
             reference > 0 and value > DIVERGENCE_FACTOR * reference
         ):
             state.restore(saved)
-            raise DivergenceError(_divergence_message(state.epoch + 1, value, reference, rate))
+            trainer.forget()
+            message = _divergence_message(state.epoch + 1, value, reference, rate)
+            if halvings >= max_halvings:
+                if max_halvings:
+                    message += f" (Halving the learning rate {halvings} times did not help.)"
+                raise DivergenceError(message)
+            # Recovery: undo the epoch, halve the rate, try again.
+            halvings += 1
+            state.lr_factor /= 2.0
+            if verbose:
+                print(f"-- {message.split(':')[0]}; retrying with the learning rate halved")
+            if callbacks is not None:
+                callbacks.end_epoch(state)
+            continue
+        n_run += 1
         if reference == 0:
             # A loss that is 0 at the start (the perceptron's at zero
             # coefficients) has no scale yet: the first positive epoch sets it.
@@ -474,11 +516,12 @@ def train(
         if validation is not None:
             score = validation(state.theta)
             monitored = -score
-            if score > best_score:
-                best_score, best_theta = score, state.theta.copy()
+            if best is None or score > best[0]:
+                best = (score, state.theta.copy())
         history.record(
             loss=value, learning_rate=rate, grad_norm=trainer.gradient_norm(state),
-            coef_norm=coef_norm, val_score=score,
+            coef_norm=coef_norm, val_score=score, lr_halvings=halvings,
+            theta=state.theta.copy() if record_theta else None,
         )  # fmt: skip
         if verbose:
             extra = "" if score is None else f", validation score {score:.6g}"
@@ -493,6 +536,6 @@ def train(
             break
         if stop_requested:
             break
-    if best_theta is not None:
-        state.theta[...] = best_theta
-    return n_run, converged, history
+    if best is not None and restore_best:
+        state.theta[...] = best[1]
+    return n_run, converged, history, best
