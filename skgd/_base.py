@@ -16,7 +16,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._optimizers import OPTIMIZERS, make_optimizer
@@ -33,7 +37,15 @@ from ._solver import (
 )
 from .schedules import make_schedule
 
-SCHEDULES = {"constant", "invscaling", "optimal", "adaptive", "exponential", "step", "cosine"}
+SCHEDULES = {
+    "constant",
+    "invscaling",
+    "optimal",
+    "adaptive",
+    "exponential",
+    "step",
+    "cosine",
+}
 
 
 def _is_dask_collection(data):
@@ -151,10 +163,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             )
         if self.momentum > 0 and self.optimizer != "sgd":
             raise ValueError(
-                f"momentum applies to optimizer='sgd' only; optimizer={self.optimizer!r} "
-                "keeps its own moments (set momentum=0)."
+                "momentum applies to optimizer='sgd' only; "
+                f"optimizer={self.optimizer!r} keeps its own moments (set momentum=0)."
             )
-        if self.learning_rate == "optimal" and (self.alpha == 0 or self.penalty is None):
+        if self.learning_rate == "optimal" and (
+            self.alpha == 0 or self.penalty is None
+        ):
             raise ValueError(
                 "learning_rate='optimal' is 1 / (alpha * (t0 + t)) and needs a penalty "
                 "with alpha > 0."
@@ -200,7 +214,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         of Gower et al. (2019), which moves from the online step at ``b=1``
         to the batch step at ``b=n``.
         """
-        batch_size = {"online": 1, "minibatch": self.batch_size}.get(self.solver, n_train)
+        batch_size = {"online": 1, "minibatch": self.batch_size}.get(
+            self.solver, n_train
+        )
         batch_size = min(batch_size, n_train)
         b, n = batch_size, n_train
         if b == n:
@@ -325,7 +341,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         loss = self._make_loss(n_outputs)
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
         optimizer = self._optimizer()
-        objective = Objective(X, Y, W, len(train_rows), loss, penalty, self.fit_intercept)
+        objective = Objective(
+            X, Y, W, len(train_rows), loss, penalty, self.fit_intercept
+        )
         state = self._starting_state(
             warm, continuing, coef_init, intercept_init, (n_outputs, n_features + 1),
             X.dtype, optimizer,
@@ -362,6 +380,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "convergence. Consider increasing max_iter or tol, or scaling the "
                 "data.",
                 ConvergenceWarning,
+                stacklevel=3,  # the user's fit call, past _fit_context's wrapper
             )
         return self
 
@@ -406,7 +425,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if optimizer.auto_eta0 is not None:
             return optimizer.auto_eta0
         eta0 = self._automatic_eta0(
-            objective.X, objective.W, objective.n_train, objective.loss, objective.penalty
+            objective.X,
+            objective.W,
+            objective.n_train,
+            objective.loss,
+            objective.penalty,
         )
         if continuing:  # a later chunk may need a smaller step, never a larger
             eta0 = min(eta0, self.eta0_)

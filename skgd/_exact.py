@@ -105,9 +105,11 @@ def closed_form_solution(estimator, X, y, sample_weight=None):
     >>> closed_form_solution(GDRegressor(penalty=None), X, y)
     (array([2.]), array([1.]))
     """
-    if getattr(estimator, "loss", None) != "squared_error" or not hasattr(
-        estimator, "predict"
-    ) or hasattr(estimator, "predict_proba"):
+    if (
+        getattr(estimator, "loss", None) != "squared_error"
+        or not hasattr(estimator, "predict")
+        or hasattr(estimator, "predict_proba")
+    ):
         raise ValueError(
             "A closed form exists for GDRegressor(loss='squared_error') only; "
             "compare a classifier with sklearn's LogisticRegression instead."
@@ -122,7 +124,11 @@ def closed_form_solution(estimator, X, y, sample_weight=None):
     n_samples, n_features = X.shape
     ones = np.full((n_samples, 1), 1.0 if estimator.fit_intercept else 0.0)
     A = sp.hstack([X, ones], format="csr") if sp.issparse(X) else np.hstack([X, ones])
-    SA = A.multiply(sample_weight[:, None]) if sp.issparse(A) else A * sample_weight[:, None]
+    SA = (
+        A.multiply(sample_weight[:, None])
+        if sp.issparse(A)
+        else A * sample_weight[:, None]
+    )
     gram = np.asarray((A.T @ SA).toarray() if sp.issparse(A) else A.T @ SA, np.float64)
     rhs = np.asarray(SA.T @ Y, dtype=np.float64)
     ridge = np.full(n_features + 1, sample_weight.sum() * penalty.l2)

@@ -164,7 +164,9 @@ def dense_epoch(
                         G[j, f] += gj * x[f]
                     G[j, d] += gj
         if fused:
-            _prox_and_average(theta, averaged, average_start, etas[block], t0 + block + 1, l1)
+            _prox_and_average(
+                theta, averaged, average_start, etas[block], t0 + block + 1, l1
+            )
             continue
         _finish_block(
             theta, G, state, averaged, average_start, stop - start,
@@ -288,8 +290,12 @@ def csr_epoch(
 @nb.njit(
     [
         types.float64(
-            ft[:, ::1], ft[:, ::1], ft[:, ::1], ft[:, ::1],
-            types.FunctionType(loss_signature(ft)), types.float64[::1],
+            ft[:, ::1],
+            ft[:, ::1],
+            ft[:, ::1],
+            ft[:, ::1],
+            types.FunctionType(loss_signature(ft)),
+            types.float64[::1],
         )  # fmt: skip
         for ft in FLOAT_TYPES
     ],

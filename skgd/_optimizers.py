@@ -190,7 +190,9 @@ def make_optimizer(name, *, momentum, nesterov, beta_1, beta_2, rho):
     if name == "adagrad":
         return Optimizer("adagrad", adagrad_update, 1, (), auto_eta0=NORMALISED_ETA0)
     if name == "rmsprop":
-        return Optimizer("rmsprop", rmsprop_update, 1, (rho,), auto_eta0=NORMALISED_ETA0)
+        return Optimizer(
+            "rmsprop", rmsprop_update, 1, (rho,), auto_eta0=NORMALISED_ETA0
+        )
     if name == "adam":
         return Optimizer(
             "adam", adam_update, 2, (beta_1, beta_2), auto_eta0=NORMALISED_ETA0
@@ -198,7 +200,11 @@ def make_optimizer(name, *, momentum, nesterov, beta_1, beta_2, rho):
     if name == "rprop":
         # Igel & Huesken's constants: grow 1.2, shrink 0.5, steps in [1e-6, 50].
         return Optimizer(
-            "rprop", rprop_update, 2, (1.2, 0.5, 1e-6, 50.0), full_batch_only=True,
+            "rprop",
+            rprop_update,
+            2,
+            (1.2, 0.5, 1e-6, 50.0),
+            full_batch_only=True,
             auto_eta0=NORMALISED_ETA0,
         )
     raise ValueError(f"Unknown optimizer {name!r}.")

@@ -81,7 +81,12 @@ class Objective:
         """The objective of all-zero parameters (no pass over ``X`` needed)."""
         P = np.zeros(self.Y.shape, dtype=self.Y.dtype)
         total = loss_rows(
-            P, self.Y, self.W, np.empty_like(P), self.loss.kernel, self.loss.params_array
+            P,
+            self.Y,
+            self.W,
+            np.empty_like(P),
+            self.loss.kernel,
+            self.loss.params_array,
         )
         return total / self.n_train
 
@@ -136,7 +141,9 @@ def largest_curvature(X, W, n_train, fit_intercept):
         for start in range(0, X.shape[0], 65536):
             rows = slice(start, start + 65536)
             block = X[rows]
-            block = block.toarray() if sp.issparse(block) else np.asarray(block, np.float64)
+            block = (
+                block.toarray() if sp.issparse(block) else np.asarray(block, np.float64)
+            )
             A = np.hstack([block, np.full((block.shape[0], 1), intercept)])
             gram += A.T @ (A * w[rows, np.newaxis])
         return float(np.linalg.eigvalsh(gram / n_train)[-1])
@@ -324,7 +331,9 @@ class Trainer:
 
     def _stochastic_epoch(self, state):
         batch_size = 1 if self.solver == "online" else self.batch_size
-        order = self.rng.permutation(self.train_rows) if self.shuffle else self.train_rows
+        order = (
+            self.rng.permutation(self.train_rows) if self.shuffle else self.train_rows
+        )
         n_updates = -(-len(order) // batch_size)
         rates = self.rates(state, n_updates)
         obj, opt = self.objective, self.optimizer
@@ -385,7 +394,14 @@ class History:
 
     def __init__(self, with_validation=False, with_theta=False):
         self.start = time.perf_counter()
-        keys = ["loss", "learning_rate", "grad_norm", "coef_norm", "lr_halvings", "time"]
+        keys = [
+            "loss",
+            "learning_rate",
+            "grad_norm",
+            "coef_norm",
+            "lr_halvings",
+            "time",
+        ]
         if with_validation:
             keys.append("val_score")
         if with_theta:
@@ -399,7 +415,10 @@ class History:
                 self.records[key].append(value)
 
     def as_arrays(self):
-        return {key: np.asarray(value, dtype=np.float64) for key, value in self.records.items()}
+        return {
+            key: np.asarray(value, dtype=np.float64)
+            for key, value in self.records.items()
+        }
 
     @staticmethod
     def concatenate(old, new):
@@ -496,13 +515,17 @@ def train(
             message = _divergence_message(state.epoch + 1, value, reference, rate)
             if halvings >= max_halvings:
                 if max_halvings:
-                    message += f" (Halving the learning rate {halvings} times did not help.)"
+                    message += (
+                        f" (Halving the learning rate {halvings} times did not help.)"
+                    )
                 raise DivergenceError(message)
             # Recovery: undo the epoch, halve the rate, try again.
             halvings += 1
             state.lr_factor /= 2.0
             if verbose:
-                print(f"-- {message.split(':')[0]}; retrying with the learning rate halved")
+                print(
+                    f"-- {message.split(':')[0]}; retrying with the learning rate halved"
+                )
             if callbacks is not None:
                 callbacks.end_epoch(state)
             continue
@@ -531,7 +554,9 @@ def train(
                 f"{history.records['time'][-1]:.3f} s"
             )
         stop_requested = callbacks is not None and callbacks.end_epoch(state)
-        if stopping is not None and stopping.should_stop(monitored, state, trainer.eta0):
+        if stopping is not None and stopping.should_stop(
+            monitored, state, trainer.eta0
+        ):
             converged = True
             break
         if stop_requested:

@@ -73,7 +73,9 @@ class InvScaling(Schedule):
     eta0: float | None = None
 
     def rates(self, t, epoch, eta0):
-        return self._eta0(eta0) / np.power(np.asarray(t, np.float64) + 1.0, self.power_t)
+        return self._eta0(eta0) / np.power(
+            np.asarray(t, np.float64) + 1.0, self.power_t
+        )
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,9 @@ class StepDecay(Schedule):
     eta0: float | None = None
 
     def rates(self, t, epoch, eta0):
-        return np.full(len(t), self._eta0(eta0) * self.gamma ** (epoch // self.step_size))
+        return np.full(
+            len(t), self._eta0(eta0) * self.gamma ** (epoch // self.step_size)
+        )
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,9 @@ class Cosine(Schedule):
 
     def rates(self, t, epoch, eta0):
         progress = min(epoch / self.n_epochs, 1.0)
-        return np.full(len(t), self._eta0(eta0) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+        return np.full(
+            len(t), self._eta0(eta0) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        )
 
 
 @dataclass(frozen=True)

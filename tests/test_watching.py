@@ -28,7 +28,11 @@ SOLVERS = ["batch", "online", "minibatch", "perturbation"]
 def regression_data(n_samples=200, n_features=4, noise=0.5, seed=0):
     rng = np.random.RandomState(seed)
     X = rng.standard_normal((n_samples, n_features))
-    y = X @ np.arange(1.0, n_features + 1) + 2.0 + noise * rng.standard_normal(n_samples)
+    y = (
+        X @ np.arange(1.0, n_features + 1)
+        + 2.0
+        + noise * rng.standard_normal(n_samples)
+    )
     return X, y
 
 
@@ -47,7 +51,9 @@ class EpochRecorder(callback.AutoPropagatedCallback):
     def on_fit_task_begin(self, estimator, context):
         pass
 
-    def on_fit_task_end(self, estimator, context, *, X=None, y=None, fitted_estimator=None):
+    def on_fit_task_end(
+        self, estimator, context, *, X=None, y=None, fitted_estimator=None
+    ):
         score = None
         if hasattr(fitted_estimator, "coef_") and X is not None:
             score = fitted_estimator.score(X, y)
@@ -213,7 +219,9 @@ def test_recovery_turns_divergence_into_convergence(solver):
 def test_recovery_gives_up_after_its_budget():
     X, y = regression_data()
     est = GDRegressor(eta0=1e6, divergence_recovery=2)
-    with pytest.raises(ValueError, match="Halving the learning rate 2 times did not help"):
+    with pytest.raises(
+        ValueError, match="Halving the learning rate 2 times did not help"
+    ):
         est.fit(X * 30.0, y)
 
 
