@@ -51,8 +51,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
 
     Parameters
     ----------
-    loss : {{'log_loss', 'hinge', 'modified_huber', 'squared_hinge', \
-'perceptron', 'squared_error'}}, default='log_loss'
+    loss : {{'log_loss', 'hinge', 'modified_huber', 'squared_hinge', 'perceptron', 'squared_error'}}, default='log_loss'
         The per-sample loss, as :class:`~sklearn.linear_model.SGDClassifier`
         defines it, on labels encoded as -1/+1. ``'log_loss'`` is the default
         (SGD's is ``'hinge'``) because it is smooth, so the default batch

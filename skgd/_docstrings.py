@@ -199,7 +199,7 @@ best_validation_score_ : float
 n_features_in_ : int
     Number of features seen during ``fit``.""",
     "feature_names_in_": """\
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the features seen during ``fit``, when they are all strings.""",
 }
 

@@ -43,8 +43,7 @@ class GDRegressor(RegressorMixin, BaseGD):
 
     Parameters
     ----------
-    loss : {{'squared_error', 'huber', 'epsilon_insensitive', \
-'squared_epsilon_insensitive'}}, default='squared_error'
+    loss : {{'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'}}, default='squared_error'
         The per-sample loss, as :class:`~sklearn.linear_model.SGDRegressor`
         defines it: ``0.5 * (y - p)**2``; Huber (quadratic within
         ``epsilon``, linear beyond); ``max(0, |y - p| - epsilon)``; its square.
