@@ -15,6 +15,13 @@ from ._losses import FLOAT_TYPES, loss_signature
 from ._optimizers import update_signature
 from ._prefetch import prefetch_row, prefetch_span
 
+# Let LLVM reassociate sums and fuse multiply-adds, so the per-row dot
+# products vectorise (measured: the full-batch pass 20 -> 10 ms, an online
+# epoch 45 -> 31 ms at n=200k, d=100). No "nnan"/"ninf": a diverging run
+# must still produce the inf/NaN the training loop detects. Results change
+# by rounding only, and stay deterministic.
+FASTMATH = {"reassoc", "contract"}
+
 # Rows requested this many samples ahead of use (see ``_prefetch``): enough
 # to cover a memory access, few enough to stay in L1.
 PREFETCH_DISTANCE = 4
@@ -106,6 +113,7 @@ def _finish_block(
     ],
     cache=True,
     nogil=True,
+    fastmath=FASTMATH,
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
@@ -123,8 +131,8 @@ def dense_epoch(
     the weighted losses seen on the way.
 
     With ``plain`` (sgd without momentum) and one sample per update, the step
-    is applied in the pass that forms the gradient: the same arithmetic in
-    the same order, so bit-identical, in two passes over the row instead of five.
+    is applied in the pass that forms the gradient: the same arithmetic, in
+    two passes over the row instead of five.
     """
     n_outputs, width = theta.shape
     d = width - 1
@@ -234,6 +242,7 @@ def _csr_lazy_online_epoch(
     ],
     cache=True,
     nogil=True,
+    fastmath=FASTMATH,
 )
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
@@ -326,6 +335,7 @@ def _objective_signature(ft, x_types):
     ],
     cache=True,
     nogil=True,
+    fastmath=FASTMATH,
 )
 def dense_loss_and_gradient(X, Y, W, theta, grad, loss, loss_params):
     """Sum of the weighted losses at ``theta``; the sum of their gradients into ``grad``.
@@ -365,6 +375,7 @@ def dense_loss_and_gradient(X, Y, W, theta, grad, loss, loss_params):
     ],
     cache=True,
     nogil=True,
+    fastmath=FASTMATH,
 )
 def csr_loss_and_gradient(data, indices, indptr, Y, W, theta, grad, loss, loss_params):
     """:func:`dense_loss_and_gradient` for a CSR matrix given by its three arrays."""

@@ -1,0 +1,291 @@
+"""What every skgd benchmark shares: the environment header, synthetic data,
+timing, the training objective, fresh-process timings and the ratio table.
+
+The benchmarks are scripts, not tests: each prints one table in which every
+row is a time (or a loss) of skgd next to the peer a user would otherwise
+pick, their ratio, the target ratio and PASS/MISS. Timings are the best of a
+few repeats after a warm-up call on a small slice of the data, so numba's
+compilation, lazy imports and first-touch page faults stay out of them; the
+best (not the mean) is the least disturbed by other processes on the machine.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- environment ---------------------------------------------------------------
+
+
+def print_environment(title, parameters):
+    """Print what the numbers depend on: versions, BLAS threads, load, knobs.
+
+    The OpenBLAS variables are printed, never changed: the machine's owner may
+    have set them on purpose (core type detection, L2 size).
+    """
+    import numba
+    import scipy
+    import sklearn
+    import threadpoolctl
+
+    import skgd
+
+    print(f"== {title} ==")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, "
+        f"numba {numba.__version__}, skgd {skgd.__version__} ({_git_revision()})"
+    )
+    print(f"cpus {os.cpu_count()}, load average {os.getloadavg()}")
+    blas_env = {
+        k: v for k, v in os.environ.items() if k.startswith(("OPENBLAS", "OMP"))
+    }
+    print(f"environment: {blas_env or 'no OPENBLAS_*/OMP_* variables set'}")
+    print("threadpoolctl.threadpool_info():")
+    for pool in threadpoolctl.threadpool_info():
+        print("   ", {k: pool.get(k) for k in _POOL_KEYS if k in pool})
+    print("parameters:", ", ".join(f"{k}={v}" for k, v in parameters.items()))
+    print()
+
+
+_POOL_KEYS = (
+    "user_api",
+    "internal_api",
+    "prefix",
+    "version",
+    "num_threads",
+    "threading_layer",
+    "architecture",
+)
+
+
+def _git_revision():
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "no git"
+    return out.stdout.strip()
+
+
+# --- data ----------------------------------------------------------------------
+
+
+def make_linear_data(
+    n_samples, n_features, *, noise=1.0, intercept=1.0, seed=0, dtype=np.float64
+):
+    """Standardised Gaussian features and a linear target plus Gaussian noise.
+
+    Returns ``X`` (C-contiguous, each column of mean 0 and variance 1),
+    ``y = X @ coef + intercept + noise * e`` and ``coef``. Classification
+    benchmarks threshold ``y``; sparse ones mask ``X``.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    X -= X.mean(axis=0)
+    X /= X.std(axis=0)
+    coef = rng.standard_normal(n_features)
+    y = X @ coef + intercept + noise * rng.standard_normal(n_samples)
+    return np.ascontiguousarray(X, dtype=dtype), y.astype(dtype), coef
+
+
+def l2_objective(X, y, coef, intercept, alpha):
+    """``0.5 * mean((y - X w - b)**2) + alpha / 2 * ||w||**2``, in float64.
+
+    The one formula every regressor's result is scored with, whatever the
+    estimator reports about itself.
+    """
+    coef = np.asarray(coef, dtype=np.float64).ravel()
+    residual = y - X @ coef - float(np.ravel(intercept)[0])
+    return 0.5 * float(np.mean(residual**2)) + 0.5 * alpha * float(coef @ coef)
+
+
+# --- timing --------------------------------------------------------------------
+
+
+def best_times(funcs, *, repeats=3, warmups=None):
+    """Best wall time of ``repeats`` calls of each ``func()``, and its last result.
+
+    The calls alternate (a, b, a, b, ...) so that every function sees the
+    same share of whatever else the machine is doing. Each ``warmups[k]``
+    (default: ``funcs[k]`` itself) is called once first, untimed; a call on a
+    small slice of the data keeps compilation out cheaply.
+    """
+    for func in warmups or funcs:
+        func()
+    best = [np.inf] * len(funcs)
+    results = [None] * len(funcs)
+    for _ in range(repeats):
+        for k, func in enumerate(funcs):
+            start = time.perf_counter()
+            results[k] = func()
+            best[k] = min(best[k], time.perf_counter() - start)
+    return list(zip(best, results, strict=True))
+
+
+def best_time(func, *, repeats=3, warmup=None):
+    """:func:`best_times` of one function: ``(best time, last result)``."""
+    return best_times([func], repeats=repeats, warmups=warmup and [warmup])[0]
+
+
+def fit_quietly(estimator, X, y):
+    """``estimator.fit(X, y)`` without ConvergenceWarnings (max_iter is the point)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+def blas_pass_pair(X, seed=0):
+    """``X @ w`` then ``X.T @ r``: one gradient's worth of memory traffic.
+
+    Both are BLAS gemv calls that stream ``X`` once each, so their sum is the
+    memory-bandwidth floor of anything that reads every sample and returns a
+    gradient.
+    """
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(X.shape[1]).astype(X.dtype)
+    r = rng.standard_normal(X.shape[0]).astype(X.dtype)
+
+    def run():
+        X @ w
+        return X.T @ r
+
+    return run
+
+
+def run_in_fresh_process(code, *, env=None, timeout=600):
+    """Run ``code`` in a new interpreter; it must print one JSON object last."""
+    full_env = {**os.environ, **(env or {})}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=tempfile.gettempdir(),
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"fresh process failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- the table -------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One line of the table: a measurement of skgd next to the same of a peer.
+
+    Parameters
+    ----------
+    measurement : str
+        What is measured (short).
+    peer : str
+        Whom skgd is compared with.
+    skgd, competitor : float
+        The two values, in ``unit`` (``"s"`` for times, ``""`` for plain numbers).
+    target : float or None
+        The largest acceptable ratio; None reports the ratio only.
+    ratio : float or None
+        ``skgd / competitor`` unless given (a relative difference, say).
+    relative_difference : bool
+        The ratio is a signed relative difference, judged by its size.
+    condition : bool
+        A further requirement for PASS (another row's PASS, say).
+    """
+
+    measurement: str
+    peer: str
+    skgd: float
+    competitor: float
+    unit: str = "s"
+    target: float | None = None
+    ratio: float | None = None
+    relative_difference: bool = False
+    condition: bool = True
+
+    def __post_init__(self):
+        if self.ratio is None:
+            self.ratio = self.skgd / self.competitor if self.competitor else np.nan
+
+    @property
+    def status(self):
+        if self.target is None:
+            return "-"
+        value = abs(self.ratio) if self.relative_difference else self.ratio
+        return "PASS" if value <= self.target and self.condition else "MISS"
+
+    def cells(self):
+        if self.relative_difference:
+            ratio = f"{self.ratio:+.2%}"
+            target = "" if self.target is None else f"|r| <= {self.target:.0%}"
+        else:
+            ratio = format_value(self.ratio, "")
+            target = "" if self.target is None else f"<= {self.target:g}"
+        return (
+            self.measurement,
+            self.peer,
+            format_value(self.skgd, self.unit),
+            format_value(self.competitor, self.unit),
+            ratio,
+            target or "-",
+            self.status,
+        )
+
+
+def format_value(value, unit):
+    """A time in ms or s, or a number to 4 significant digits."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    if unit == "s":
+        return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
+    return f"{value:.4g}"
+
+
+def print_table(rows, notes=()):
+    """The ratio table, then the notes, one per line."""
+    header = ("measurement", "vs", "skgd", "competitor", "ratio", "target", "status")
+    lines = [header] + [row.cells() for row in rows]
+    widths = [max(len(line[k]) for line in lines) for k in range(len(header))]
+
+    def fmt(cells):
+        left = [c.ljust(w) for c, w in zip(cells[:2], widths[:2], strict=True)]
+        right = [c.rjust(w) for c, w in zip(cells[2:], widths[2:], strict=True)]
+        return " | ".join(left + right)
+
+    print(fmt(header))
+    print("-+-".join("-" * w for w in widths))
+    for line in lines[1:]:
+        print(fmt(line))
+    for note in notes:
+        print(note)
+
+
+def profile_call(func, top=10):
+    """Run ``func()`` under cProfile and print the ``top`` functions by own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    func()
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
