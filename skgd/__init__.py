@@ -4,6 +4,7 @@
 """
 
 from . import schedules
+from ._base import DataScaleWarning
 from ._classifier import GDClassifier
 from ._exact import closed_form_solution, objective_gap, training_objective
 from ._regressor import GDRegressor
@@ -11,6 +12,7 @@ from ._regressor import GDRegressor
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataScaleWarning",
     "GDClassifier",
     "GDRegressor",
     "closed_form_solution",

@@ -48,6 +48,47 @@ SCHEDULES = {
 }
 
 
+# Curvature along a feature grows with the square of its scale, and the
+# step must suit the steepest direction: scales (root mean squares) more than
+# this factor apart slow gradient descent by its square or more.
+SCALE_RATIO_WARNING = 100.0
+
+
+class DataScaleWarning(UserWarning):
+    """The features' scales differ enough to slow gradient descent badly."""
+
+
+def _warn_if_badly_scaled(X, fit_intercept):
+    """Warn, suggesting StandardScaler, when feature scales span > 100x.
+
+    The intercept's column of ones counts as a feature of scale 1. The scales
+    are the features' root mean squares over at most 1000 evenly spaced rows,
+    so the check costs nothing next to an epoch.
+    """
+    step = max(1, X.shape[0] // 1000)
+    rows = X[::step]
+    if sp.issparse(rows):
+        mean_square = np.asarray(rows.multiply(rows).mean(axis=0)).ravel()
+    else:
+        mean_square = np.mean(np.square(rows, dtype=np.float64), axis=0)
+    scales = np.sqrt(mean_square[mean_square > 0])
+    if fit_intercept:
+        scales = np.append(scales, 1.0)
+    if scales.size < 2:
+        return
+    largest, smallest = scales.max(), scales.min()
+    if largest > SCALE_RATIO_WARNING * smallest:
+        warnings.warn(
+            f"The features' scales span a factor of {largest / smallest:.3g} "
+            f"(from {smallest:.3g} to {largest:.3g}"
+            f"{', the intercept counting as 1' if fit_intercept else ''}): gradient "
+            "descent converges slowly on badly scaled data. Consider "
+            "sklearn.preprocessing.StandardScaler in a Pipeline.",
+            DataScaleWarning,
+            stacklevel=4,
+        )
+
+
 def _is_dask_collection(data):
     # Checked by type, so that dask stays an optional import.
     return type(data).__module__.split(".")[0] == "dask"
@@ -320,6 +361,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )
         X, y = self._validate_targets(X, y, reset=not continuing)
         X = self._prepare_X(X)
+        if not continuing:
+            _warn_if_badly_scaled(X, self.fit_intercept)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
