@@ -116,6 +116,62 @@ def l2_objective(X, y, coef, intercept, alpha):
     return 0.5 * float(np.mean(residual**2)) + 0.5 * alpha * float(coef @ coef)
 
 
+def classification_labels(X, n_classes, *, signal=3.0, seed=0):
+    """Labels ``0 .. n_classes - 1`` drawn from a multinomial logistic model on ``X``.
+
+    The logits are ``X @ B`` with ``B`` Gaussian of scale
+    ``signal / sqrt(n_features)`` (so, on standardised features, logits of
+    standard deviation ``signal``); adding Gumbel noise and taking the
+    argmax draws each label from the softmax of its logits (the Gumbel-max
+    trick). Two classes make a logistic model. ``signal`` sets how
+    separable the classes are: 0 is pure noise, large is nearly separable.
+    """
+    rng = np.random.default_rng([seed, n_classes])
+    scale = signal / np.sqrt(X.shape[1])
+    coef = scale * rng.standard_normal((X.shape[1], n_classes))
+    logits = X @ coef + rng.gumbel(size=(X.shape[0], n_classes))
+    return np.argmax(logits, axis=1)
+
+
+def ovr_objective(X, y, coef, intercept, alpha, loss):
+    """One-vs-rest objective, SGDClassifier's: the sum over the binary problems.
+
+    ``sum_k [mean_i loss(t_ik, x_i . w_k + b_k) + alpha / 2 ||w_k||**2]`` with
+    ``t_ik = +1`` if ``y_i == k`` else ``-1``, for labels ``y`` in
+    ``0 .. K-1`` and ``coef`` of shape ``(K, d)``; a single row (two classes)
+    is the problem of class 1. ``loss`` is ``"hinge"`` (``max(0, 1 - t p)``)
+    or ``"log_loss"`` (``log(1 + exp(-t p))``). In float64.
+    """
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    positive = np.array([1]) if coef.shape[0] == 1 else np.arange(coef.shape[0])
+    signs = np.where(np.asarray(y)[:, np.newaxis] == positive, 1.0, -1.0)
+    margins = signs * (X @ coef.T + np.ravel(intercept))
+    if loss == "hinge":
+        losses = np.maximum(0.0, 1.0 - margins)
+    elif loss == "log_loss":
+        losses = np.logaddexp(0.0, -margins)
+    else:
+        raise ValueError(f"no one-vs-rest formula for loss={loss!r}")
+    return float(losses.mean(axis=0).sum()) + 0.5 * alpha * float(np.sum(coef**2))
+
+
+def multinomial_objective(X, y, coef, intercept, alpha):
+    """Softmax cross-entropy plus L2, LogisticRegression's objective divided by ``C n``.
+
+    ``mean_i [logsumexp(p_i) - p_i[y_i]] + alpha / 2 ||W||**2`` with
+    ``p_i = W x_i + b``, for labels ``y`` in ``0 .. K-1`` and ``coef`` ``W``
+    of shape ``(K, d)``: with ``C = 1 / (n alpha)`` it is what
+    ``LogisticRegression`` minimises, up to the factor ``C n``. In float64.
+    """
+    from scipy.special import logsumexp
+
+    coef = np.asarray(coef, dtype=np.float64)
+    logits = X @ coef.T + np.ravel(intercept)
+    picked = logits[np.arange(len(y)), np.asarray(y)]
+    mean_loss = float(np.mean(logsumexp(logits, axis=1) - picked))
+    return mean_loss + 0.5 * alpha * float(np.sum(coef**2))
+
+
 # --- timing --------------------------------------------------------------------
 
 
@@ -153,16 +209,18 @@ def fit_quietly(estimator, X, y):
         return estimator.fit(X, y)
 
 
-def blas_pass_pair(X, seed=0):
+def blas_pass_pair(X, seed=0, n_outputs=None):
     """``X @ w`` then ``X.T @ r``: one gradient's worth of memory traffic.
 
     Both are BLAS gemv calls that stream ``X`` once each, so their sum is the
     memory-bandwidth floor of anything that reads every sample and returns a
-    gradient.
+    gradient. With ``n_outputs``, ``w`` and ``r`` have that many columns
+    (gemm calls: the floor of a multi-output gradient, softmax's say).
     """
     rng = np.random.default_rng(seed)
-    w = rng.standard_normal(X.shape[1]).astype(X.dtype)
-    r = rng.standard_normal(X.shape[0]).astype(X.dtype)
+    columns = () if n_outputs is None else (n_outputs,)
+    w = rng.standard_normal((X.shape[1], *columns)).astype(X.dtype)
+    r = rng.standard_normal((X.shape[0], *columns)).astype(X.dtype)
 
     def run():
         X @ w
@@ -272,6 +330,29 @@ def print_table(rows, notes=()):
         return " | ".join(left + right)
 
     print(fmt(header))
+    print("-+-".join("-" * w for w in widths))
+    for line in lines[1:]:
+        print(fmt(line))
+    for note in notes:
+        print(note)
+
+
+def print_columns(header, lines, notes=(), left=1):
+    """A table of strings: the first ``left`` columns left-aligned, the rest right.
+
+    For results that are not one skgd value next to one peer's (a grid of
+    configurations, say), which :func:`print_table` lays out.
+    """
+    lines = [tuple(header)] + [tuple(line) for line in lines]
+    widths = [max(len(line[k]) for line in lines) for k in range(len(header))]
+
+    def fmt(cells):
+        return " | ".join(
+            c.ljust(w) if k < left else c.rjust(w)
+            for k, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    print(fmt(lines[0]))
     print("-+-".join("-" * w for w in widths))
     for line in lines[1:]:
         print(fmt(line))

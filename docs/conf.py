@@ -63,7 +63,10 @@ numpydoc_attributes_as_param_list = True
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/plot_",
+    # Every example runs at build time except the dask one, which starts a
+    # LocalCluster (worker processes, seconds of start-up): its page shows
+    # the code and offers the script for download, without output.
+    "filename_pattern": r"/plot_(?!dask)",
     "within_subsection_order": "gallery_order.ExampleOrder",
     "doc_module": ("skgd",),
     "backreferences_dir": "gen_modules/backreferences",
@@ -132,7 +135,8 @@ def paramref_role(name, rawtext, text, lineno, inliner, options=None, content=()
 # 1. The estimators' docstrings are raw strings (for their maths), in which a
 #    trailing backslash does not join lines: numpydoc then reads the second half
 #    of a long "name : type" line as a new parameter and mangles the list.
-# 2. A bare ``n_features_in_`` in a type is a reStructuredText link reference.
+# 2. A bare fitted-attribute name in a shape (``(n_features_in_,)``,
+#    ``(n_iter_,)``) is a reStructuredText link reference.
 # Both hooks are no-ops once the docstrings are fixed.
 _TYPE_LINE = re.compile(r"^\s*\w+ : .*\\$")
 
@@ -145,7 +149,7 @@ def fix_docstring(app, what, name, obj, options, lines):
         else:
             i += 1
     for i, line in enumerate(lines):
-        lines[i] = re.sub(r"(?<![`\w])n_features_in_(?=,\))", "`n_features_in_`", line)
+        lines[i] = re.sub(r"(?<![`\w])([a-z]\w*_)(?=,\))", r"`\1`", line)
 
 
 def setup(app):

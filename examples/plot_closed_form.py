@@ -12,9 +12,11 @@ condition number ``kappa`` of the data: with the step ``1/L`` the error
 shrinks at least by ``1 - 1/kappa`` per step, and with well-tuned momentum
 by about ``1 - 1/sqrt(kappa)``.
 
-We run the batch solver on the standardised diabetes data one epoch at a time
-with :meth:`~skgd.GDRegressor.partial_fit` and measure, after every epoch,
-the distance of the coefficients to Ridge's.
+We run the batch solver on the standardised diabetes data with
+``record_coef=True``, so that ``history_["coef"]`` and
+``history_["intercept"]`` hold the parameters after every epoch, and measure
+their distance to Ridge's. :func:`skgd.closed_form_solution` solves the same
+normal equations from the estimator's own parameters.
 """
 
 # %%
@@ -24,7 +26,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 
-from skgd import GDRegressor
+from skgd import GDRegressor, closed_form_solution
 
 data = load_diabetes()
 X = StandardScaler().fit_transform(data.data)
@@ -33,6 +35,8 @@ n_samples, alpha = X.shape[0], 1e-4
 
 ridge = Ridge(alpha=n_samples * alpha).fit(X, y)
 exact = np.append(ridge.coef_, ridge.intercept_)
+coef, intercept = closed_form_solution(GDRegressor(alpha=alpha), X, y)
+print(f"closed_form_solution agrees with Ridge: {np.allclose(coef, ridge.coef_)}")
 
 # The curvatures of the objective: eigenvalues of the Gram matrix of [X, 1],
 # plus the L2 strength on the coefficients.
@@ -42,8 +46,8 @@ kappa = curvatures[-1] / curvatures[0]
 print(f"condition number kappa = {kappa:.0f}")
 
 # %%
-# One epoch at a time
-# -------------------
+# The path of every epoch
+# -----------------------
 n_epochs = 300
 rules = {
     "plain": dict(),
@@ -51,13 +55,17 @@ rules = {
 }
 distances, final = {}, {}
 for name, params in rules.items():
-    reg = GDRegressor(solver="batch", alpha=alpha, **params)
-    distance = []
-    for _ in range(n_epochs):
-        reg.partial_fit(X, y)
-        theta = np.append(reg.coef_, reg.intercept_)
-        distance.append(np.linalg.norm(theta - exact) / np.linalg.norm(exact))
-    distances[name], final[name] = np.array(distance), reg.coef_.copy()
+    reg = GDRegressor(
+        solver="batch",
+        alpha=alpha,
+        max_iter=n_epochs,
+        tol=None,
+        record_coef=True,
+        **params,
+    ).fit(X, y)
+    path = np.column_stack([reg.history_["coef"], reg.history_["intercept"]])
+    distance = np.linalg.norm(path - exact, axis=1) / np.linalg.norm(exact)
+    distances[name], final[name] = distance, reg.coef_
     print(f"{name:>13}: relative distance after {n_epochs} epochs {distance[-1]:.1e}")
 
 # %%

@@ -83,9 +83,12 @@ for (label, loss), color in zip(curves.items(), ["C0", "C2", "C1", "C3"], strict
     if label in diverged_at:
         ax.annotate(
             f"ValueError at epoch {diverged_at[label]}",
-            xy=(epochs[-1], loss[-1] - f_star), xytext=(8, 0),
-            textcoords="offset points", va="center", color=color,
-        )  # fmt: skip
+            xy=(epochs[-1], loss[-1] - f_star),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            color=color,
+        )
 ax.set(
     xlabel="epoch",
     ylabel="objective - minimum",

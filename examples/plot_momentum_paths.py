@@ -8,12 +8,10 @@ ellipses. Plain gradient descent with the safe step ``1/L`` crawls along the
 valley floor; heavy-ball momentum accumulates speed along it but overshoots
 and spirals; Nesterov's look-ahead corrects the overshoot one step earlier.
 
-We fit :class:`skgd.GDRegressor` with ``solver="batch"``,
-``fit_intercept=False`` and ``max_iter=1`` from a chosen starting point, then
-call ``fit`` again and again with ``warm_start=True``: each call is one more
-epoch (one step, for the batch solver), and the velocity of the momentum
-methods carries over between calls. The coefficients after each call draw
-the path.
+We fit :class:`skgd.GDRegressor` with ``solver="batch"`` (one step per
+epoch) and ``fit_intercept=False`` from a chosen starting point, with
+``record_coef=True``: ``history_["coef"]`` then holds the coefficients after
+every epoch, which draw the path.
 """
 
 # %%
@@ -43,8 +41,8 @@ kappa = eigenvalues[1] / eigenvalues[0]
 print(f"curvatures {eigenvalues.round(3)}, condition number {kappa:.0f}")
 
 # %%
-# One epoch per call
-# ------------------
+# Every step, recorded
+# --------------------
 # Far along the flat direction, a little off the valley floor.
 start = w_star + 2.2 * rotation[:, 1] + 0.4 * rotation[:, 0]
 n_steps = 60
@@ -56,15 +54,17 @@ methods = {
 paths = {}
 for name, params in methods.items():
     reg = GDRegressor(
-        solver="batch", penalty=None, fit_intercept=False, max_iter=1, tol=None,
-        warm_start=True, **params,
-    )  # fmt: skip
+        solver="batch",
+        penalty=None,
+        fit_intercept=False,
+        max_iter=n_steps,
+        tol=None,
+        record_coef=True,
+        **params,
+    )
     reg.fit(X, y, coef_init=start)
-    path = [start, reg.coef_.copy()]
-    for _ in range(n_steps - 1):
-        path.append(reg.fit(X, y).coef_.copy())
-    paths[name] = np.array(path)
-    distance = np.linalg.norm(path[-1] - w_star)
+    paths[name] = np.vstack([start, reg.history_["coef"]])
+    distance = np.linalg.norm(reg.coef_ - w_star)
     print(f"{name:>13}: distance to the minimum after {n_steps} steps {distance:.2e}")
 
 # %%

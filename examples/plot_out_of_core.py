@@ -65,9 +65,13 @@ print(f"{os.path.getsize(x_path) / 1e6:.0f} MB of features on disk")
 X_disk = np.memmap(x_path, dtype=np.float64, mode="r", shape=(n_samples, n_features))
 y_disk = np.memmap(y_path, dtype=np.float64, mode="r", shape=(n_samples,))
 reg = GDRegressor(
-    solver="minibatch", batch_size=64, learning_rate="invscaling", power_t=0.5,
-    eta0=0.05, random_state=0,
-)  # fmt: skip
+    solver="minibatch",
+    batch_size=64,
+    learning_rate="invscaling",
+    power_t=0.5,
+    eta0=0.05,
+    random_state=0,
+)
 seen, scores, errors = [], [], []
 n_passes = 2
 for _ in range(n_passes):

@@ -65,9 +65,12 @@ rng = np.random.RandomState(0)
 X = rng.standard_normal((300, 5))
 y = X @ rng.standard_normal(5) + 0.5 * rng.standard_normal(300)
 adaptive = GDRegressor(
-    solver="online", learning_rate="adaptive", eta0=0.05, n_iter_no_change=3,
+    solver="online",
+    learning_rate="adaptive",
+    eta0=0.05,
+    n_iter_no_change=3,
     random_state=0,
-).fit(X, y)  # fmt: skip
+).fit(X, y)
 print(f"'adaptive' stopped after {adaptive.n_iter_} epochs")
 
 # %%

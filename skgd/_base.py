@@ -85,7 +85,7 @@ def _warn_if_badly_scaled(X, fit_intercept):
             "descent converges slowly on badly scaled data. Consider "
             "sklearn.preprocessing.StandardScaler in a Pipeline.",
             DataScaleWarning,
-            stacklevel=4,
+            stacklevel=5,  # the user's fit call
         )
 
 
@@ -248,7 +248,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """``1 / L``: L bounds the curvature of what one update descends.
 
         The full objective's for the batch solver (largest eigenvalue of the
-        weighted Gram matrix, by power iteration); one sample's for online
+        weighted Gram matrix: exact for few features, Lanczos beyond); one sample's for online
         (the largest weighted squared row norm, as scikit-learn's SAG solver);
         for mini-batches of ``b`` of ``n`` samples drawn without replacement,
         the expected smoothness ``(n (b-1) L_full + (n-b) L_row) / (b (n-1))``
@@ -423,7 +423,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "convergence. Consider increasing max_iter or tol, or scaling the "
                 "data.",
                 ConvergenceWarning,
-                stacklevel=3,  # the user's fit call, past _fit_context's wrapper
+                stacklevel=4,  # the user's fit call, past fit and _fit_context's wrapper
             )
         return self
 

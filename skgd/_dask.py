@@ -1,6 +1,443 @@
-"""Training on dask arrays (the optional ``skgd[dask]`` extra)."""
+"""Training on dask arrays: ``fit`` and ``partial_fit`` with the ``skgd[dask]`` extra.
+
+The rows never travel to the client. Each block of rows (a chunk that holds
+whole rows) is validated, encoded and weighted once, on the worker that holds
+it, into the ``(X, Y, W)`` that the numpy path trains on, and persisted
+there. Every later pass over the data is one task per block whose small
+result (a loss and a gradient, or parameters) the driver combines:
+
+- ``solver="batch"`` (and ``"perturbation"``): the objective is a sum over
+  rows, so the blocks' sums of losses and gradients add up to the numpy
+  path's, and the one training loop (:func:`skgd._solver.train`) runs on top
+  unchanged: one pass over the cluster's data per iteration, the same
+  iterates, the same stopping rule.
+- ``solver="online"`` and ``"minibatch"``: iterative parameter mixing
+  (McDonald, Hall & Mann 2010; Zinkevich et al. 2010). In every epoch each
+  block runs one epoch of the numpy solver on its own rows, from the current
+  parameters and optimizer state, and the driver averages the results
+  weighted by the blocks' sizes. The update count ``t`` moves on by the
+  largest block's number of updates: the blocks step in parallel, each on
+  its own clock.
+"""
+
+import copy
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, eigsh
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    validate_data,
+)
+
+from ._callbacks import EpochCallbacks
+from ._penalties import Penalty, make_penalty
+from ._solver import (
+    EXACT_CURVATURE_MAX_FEATURES,
+    Objective,
+    Trainer,
+    largest_row_curvature,
+    train,
+)
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as error:
+    raise ImportError(
+        "Training on dask arrays needs dask[array] and distributed; install them "
+        "with: pip install skgd[dask]"
+    ) from error
 
 
-def fit_dask(estimator, X, y, sample_weight, **kwargs):
-    """Fit ``estimator`` on dask arrays."""
-    raise NotImplementedError("Training on dask arrays is not available yet.")
+# Rows of a block densified at once to form the Gram matrix: with at most
+# EXACT_CURVATURE_MAX_FEATURES float64 columns, a few MB.
+GRAM_ROWS = 8192
+
+
+def fit_dask(
+    estimator, X, y, sample_weight=None, *, coef_init=None, intercept_init=None,
+    incremental=False, classes=None, validation_data=None,
+):  # fmt: skip
+    """``BaseGD._fit`` for dask arrays ``X``, ``y`` or ``sample_weight``."""
+    if estimator.early_stopping and not incremental:
+        raise ValueError(
+            "early_stopping=True draws a random validation split of the rows, which "
+            "skgd does not do on dask arrays; hold out a validation set and pass it "
+            "to partial_fit(validation_data=...), or set early_stopping=False."
+        )
+    continuing = incremental and hasattr(estimator, "coef_")
+    warm = continuing or (
+        not incremental and estimator.warm_start and hasattr(estimator, "coef_")
+    )
+    objective = _persisted_objective(
+        estimator, X, y, sample_weight, continuing, classes
+    )
+    optimizer = estimator._optimizer()
+    state = estimator._starting_state(
+        warm, continuing, coef_init, intercept_init,
+        (objective.n_outputs, objective.n_features + 1), objective.dtype, optimizer,
+    )  # fmt: skip
+    if not estimator.fit_intercept:
+        state.theta[:, -1] = 0.0
+    rng = estimator._rng if continuing else check_random_state(estimator.random_state)
+    estimator._rng = rng
+    eta0 = _initial_rate(estimator, objective, state, optimizer, continuing)
+    mixing = estimator.solver in ("online", "minibatch")
+    trainer = (MixingTrainer if mixing else Trainer)(
+        objective, estimator.solver, estimator.batch_size, optimizer,
+        estimator._schedule(), eta0, estimator.shuffle, rng, None,
+        estimator._average_start(),
+    )  # fmt: skip
+    validation = None
+    if validation_data is not None:
+        validation = estimator._validation_score(*validation_data)
+
+    n_epochs = 1 if incremental else estimator.max_iter
+    callbacks = EpochCallbacks(
+        estimator, n_epochs if not estimator.divergence_recovery else None, X, y,
+        None if sample_weight is None else {"sample_weight": sample_weight},
+        lambda state: estimator._fitted_parameters(estimator._reported_theta(state)),
+    )  # fmt: skip
+    n_run, converged, history, best = train(
+        trainer, state, n_epochs=n_epochs,
+        stopping=estimator._stopping_rule(
+            state, incremental, continuing, validation is not None
+        ),
+        validation=validation, verbose=estimator.verbose, callbacks=callbacks,
+        max_halvings=estimator.divergence_recovery,
+        record_theta=estimator.record_coef, restore_best=not incremental,
+    )  # fmt: skip
+    estimator.eta0_ = eta0
+    estimator._store_training(state, history, n_run, continuing, incremental, best)
+    callbacks.end_fit()
+    if not incremental and not converged and estimator.tol is not None:
+        warnings.warn(
+            f"Maximum number of epochs ({estimator.max_iter}) reached before "
+            "convergence. Consider increasing max_iter or tol, or scaling the data.",
+            ConvergenceWarning,
+            stacklevel=5,  # the user's fit call: past fit_dask, _fit, fit, _fit_context
+        )
+    return estimator
+
+
+# --- the data, once: validated, encoded and weighted where it lies ----------------
+
+
+def _persisted_objective(estimator, X, y, sample_weight, continuing, classes):
+    """The training objective over blocks prepared and persisted on the workers.
+
+    The driver only sees what it must decide for all blocks alike: the
+    number of features, the labels (a classifier's classes, computed once
+    with dask's ``unique``), and the mean sample weight.
+    """
+    X, y, sample_weight = _aligned(X, y, sample_weight)
+    check_consistent_length(X, y, sample_weight)
+    validate_data(estimator, X, reset=not continuing, skip_check_array=True)
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    classifier = is_classifier(estimator)
+    labels = da.unique(y) if classifier else np.zeros((1, *y.shape[1:]))
+    total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+    labels, total_weight = dask.compute(labels, total_weight)
+    if not total_weight > 0:
+        raise ValueError(
+            "The training samples all have zero sample_weight; at least one must be "
+            "positive."
+        )
+    # The numpy path's own checks and encoding, run on the labels alone: sets
+    # classes_ (or the targets' dimension) and says how many outputs to fit.
+    n_outputs = estimator._encode_targets(labels, dtype, continuing, classes).shape[1]
+    spec = clone(estimator)  # the parameters: what the workers build their pieces from
+    classes = getattr(estimator, "classes_", None)
+    if classifier:
+        # Class weights are a property of all the data ('balanced' counts
+        # every block): resolved here, handed to the blocks as a dict.
+        label_weights = None
+        if estimator.class_weight == "balanced":
+            label_weights = _sum_blocks(
+                _label_weights, _blocks(y, sample_weight), labels
+            )
+        weights = estimator._class_weights(labels, label_weights)
+        spec.set_params(
+            class_weight=dict(zip(classes.tolist(), weights.tolist(), strict=True))
+        )
+
+    sizes = np.array(X.chunks[0])
+    mean_weight = float(total_weight) / X.shape[0]
+    blocks = [
+        dask.delayed(_prepare_block)(spec, *block, mean_weight, classes)
+        for block, size in zip(_blocks(X, y, sample_weight), sizes, strict=True)
+        if size > 0
+    ]
+    return DaskObjective(
+        list(dask.persist(*blocks)), sizes[sizes > 0], spec, n_outputs, X.shape[1],
+        dtype, X.shape[0], estimator._make_loss(n_outputs),
+        make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio),
+        estimator.fit_intercept,
+    )  # fmt: skip
+
+
+def _aligned(X, y, sample_weight):
+    """``X``, ``y`` and ``sample_weight`` as dask arrays with the same row blocks."""
+    reference = next(a for a in (X, y, sample_weight) if _is_dask(a))
+    rows = reference.chunks[0]
+    if any(math.isnan(size) for size in rows):
+        raise ValueError(
+            "The dask arrays have unknown chunk sizes; call compute_chunk_sizes() on "
+            "them (or build them with known lengths) before fitting."
+        )
+    if _is_dask(X) and X.ndim == 2 and X.numblocks[1] != 1:
+        raise ValueError(
+            f"X is chunked along its columns ({X.numblocks[1]} column blocks); skgd "
+            "trains on blocks of whole rows. Rechunk it with X.rechunk({1: -1})."
+        )
+
+    def align(array):
+        if array is None:
+            return None
+        if not _is_dask(array):
+            array = da.from_array(np.asarray(array), chunks=-1)
+        return array.rechunk({0: rows, **{axis: -1 for axis in range(1, array.ndim)}})
+
+    if np.ndim(X) != 2:
+        raise ValueError(f"Expected a 2D array X, got {np.ndim(X)} dimension(s).")
+
+    return align(X), align(y), align(sample_weight)
+
+
+def _is_dask(array):
+    return hasattr(array, "__dask_graph__")
+
+
+def _blocks(*arrays):
+    """Per row block, a tuple of the arrays' delayed blocks (None stays None)."""
+    columns = [
+        [None] * max(len(a.chunks[0]) for a in arrays if a is not None)
+        if a is None
+        else list(a.to_delayed().ravel())
+        for a in arrays
+    ]
+    return list(zip(*columns, strict=True))
+
+
+def _sum_blocks(func, blocks, *args):
+    """``sum(func(*block, *args))`` over the blocks, computed where they lie."""
+    return sum(dask.compute(*[dask.delayed(func)(*b, *args) for b in blocks]))
+
+
+def _label_weights(y, sample_weight, labels):
+    index = np.searchsorted(labels, np.ravel(y))
+    return np.bincount(index, weights=sample_weight, minlength=len(labels))
+
+
+def _prepare_block(spec, X, y, sample_weight, mean_weight, classes):
+    """One block as the numpy path trains on it: validated ``X``, encoded ``Y``,
+    normalised ``W`` (see ``BaseGD._fit`` and ``BaseGD._training_weights``)."""
+    spec = copy.copy(spec)  # tasks may share it within a process; the hooks write to it
+    X, y = spec._validate_targets(X, y, reset=True)
+    X = spec._prepare_X(X)
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    )
+    Y = spec._encode_targets(y, X.dtype, False, classes)
+    W = spec._weight_matrix(y, sample_weight).astype(X.dtype) / mean_weight
+    return X, Y, np.ascontiguousarray(W)
+
+
+# --- the objective: Objective's interface, summed over the blocks ----------------
+
+
+class DaskObjective:
+    """The training objective of persisted blocks, with :class:`Objective`'s interface.
+
+    The loss is a sum over rows, so each block evaluates its share with
+    ``n_train`` the total number of rows (shares then add up), and the driver
+    adds the penalty once.
+    """
+
+    def __init__(
+        self, blocks, sizes, spec, n_outputs, n_features, dtype, n_train, loss,
+        penalty, fit_intercept,
+    ):  # fmt: skip
+        self.blocks, self.sizes, self.spec = blocks, sizes, spec
+        self.n_outputs, self.n_features, self.dtype = n_outputs, n_features, dtype
+        self.n_train, self.loss, self.penalty = n_train, loss, penalty
+        self.fit_intercept = fit_intercept
+
+    def map(self, func, *args):
+        """``[func(block, *args) for block in blocks]``, computed where they lie."""
+        return dask.compute(*[dask.delayed(func)(b, *args) for b in self.blocks])
+
+    def evaluate(self, theta):
+        shares = self.map(_block_share, self.spec, self.n_outputs, self.n_train, theta)
+        value = sum(share[0] for share in shares)
+        grad = np.sum([share[1] for share in shares], axis=0)
+        coef = theta[:, :-1]
+        self.penalty.add_gradient(coef, grad[:, :-1])
+        return value + self.penalty.value(coef), grad.astype(theta.dtype, copy=False)
+
+    def value_at_zero(self):
+        return sum(
+            self.map(_block_value_at_zero, self.spec, self.n_outputs, self.n_train)
+        )
+
+    def curvature(self):
+        """:func:`skgd._solver.largest_curvature` of all the blocks' rows."""
+        size = self.n_features + 1
+        if size <= EXACT_CURVATURE_MAX_FEATURES:
+            gram = sum(self.map(_block_gram, self.fit_intercept))
+            return float(np.linalg.eigvalsh(gram / self.n_train)[-1])
+
+        def matvec(v):
+            v = np.ravel(v)
+            return sum(
+                self.map(_block_gram_matvec, v, self.n_train, self.fit_intercept)
+            )
+
+        operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
+        start_vector = np.random.RandomState(0).standard_normal(size)
+        (eigenvalue,) = eigsh(
+            operator, k=1, which="LA", tol=1e-2, ncv=min(8, size), v0=start_vector,
+            return_eigenvectors=False,
+        )  # fmt: skip
+        return 1.02 * max(float(eigenvalue), 0.0)
+
+    def row_curvature(self):
+        """:func:`skgd._solver.largest_row_curvature`: the largest over the blocks."""
+        return max(self.map(_block_row_curvature, self.fit_intercept))
+
+
+def _block_objective(block, spec, n_outputs, n_train):
+    X, Y, W = block
+    return Objective(
+        X, Y, W, n_train, spec._make_loss(n_outputs), Penalty(), spec.fit_intercept
+    )
+
+
+def _block_share(block, spec, n_outputs, n_train, theta):
+    return _block_objective(block, spec, n_outputs, n_train).evaluate(theta)
+
+
+def _block_value_at_zero(block, spec, n_outputs, n_train):
+    return _block_objective(block, spec, n_outputs, n_train).value_at_zero()
+
+
+def _block_gram(block, fit_intercept):
+    # [X, 1]^T diag(w) [X, 1] of the block, formed as largest_curvature forms
+    # it, a few thousand rows at a time so that its float64 copies stay small.
+    X, _, W = block
+    w = W.max(axis=1).astype(np.float64)
+    gram = 0.0
+    for start in range(0, X.shape[0], GRAM_ROWS):
+        rows = slice(start, start + GRAM_ROWS)
+        part = X[rows].toarray() if sp.issparse(X) else np.asarray(X[rows], np.float64)
+        A = np.hstack([part, np.full((part.shape[0], 1), float(fit_intercept))])
+        gram = gram + A.T @ (A * w[rows, np.newaxis])
+    return gram
+
+
+def _block_gram_matvec(block, v, n_train, fit_intercept):
+    X, _, W = block
+    intercept = float(fit_intercept)
+    v = v.astype(X.dtype)
+    u = (X @ v[:-1] + intercept * v[-1]) * W.max(axis=1).astype(np.float64) / n_train
+    # In X's precision: X.T @ (float64 u) would copy a float32 X to float64.
+    u = u.astype(X.dtype, copy=False)
+    return np.append(X.T @ u, intercept * u.sum())
+
+
+def _block_row_curvature(block, fit_intercept):
+    X, _, W = block
+    return largest_row_curvature(X, W, fit_intercept)
+
+
+def _initial_rate(estimator, objective, state, optimizer, continuing):
+    """``BaseGD._initial_rate``, with the curvatures of the data from the cluster."""
+    if estimator.eta0 != "auto":
+        return float(estimator.eta0)
+    loss, penalty = objective.loss, objective.penalty
+    if estimator.solver == "perturbation":
+        if continuing:
+            return estimator.eta0_
+        lipschitz = loss.curvature * objective.curvature() + penalty.l2
+        start_value = objective.evaluate(state.theta)[0]
+        if lipschitz <= 0 or not start_value > 0:
+            return 1.0
+        return float(np.sqrt(2.0 * start_value / lipschitz / state.theta.size))
+    if optimizer.auto_eta0 is not None:
+        return optimizer.auto_eta0
+    n = objective.n_train
+    b = min(
+        {"online": 1, "minibatch": estimator.batch_size}.get(estimator.solver, n), n
+    )
+    if b == n:
+        curvature = objective.curvature()
+    elif b == 1:
+        curvature = objective.row_curvature()
+    else:
+        full, row = objective.curvature(), objective.row_curvature()
+        curvature = (n * (b - 1) * full + (n - b) * row) / (b * (n - 1))
+    lipschitz = loss.curvature * curvature + penalty.l2
+    eta0 = 1.0 if lipschitz <= 0 else 1.0 / lipschitz
+    if lipschitz > 0 and estimator.solver != "batch" and estimator.optimizer == "sgd":
+        eta0 *= 1.0 - estimator.momentum
+    return min(eta0, estimator.eta0_) if continuing else eta0
+
+
+# --- iterative parameter mixing ----------------------------------------------------
+
+
+class MixingTrainer(Trainer):
+    """:class:`Trainer` whose epoch is one local epoch per block, then their mean.
+
+    Each block's epoch is the numpy solver's (the same kernels, schedule and
+    update rule) on the block's rows, from the current state; the mixed state
+    is the mean of the blocks' parameters, optimizer states and averages,
+    weighted by the blocks' sizes.
+    """
+
+    def run_epoch(self, state):
+        objective = self.objective
+        seeds = self.rng.randint(np.iinfo(np.int32).max, size=len(objective.blocks))
+        results = dask.compute(
+            *[
+                dask.delayed(_local_epoch)(
+                    block, objective.spec, objective.n_outputs, self.eta0, state, seed
+                )
+                for block, seed in zip(objective.blocks, seeds, strict=True)
+            ]
+        )
+        weights = objective.sizes / objective.sizes.sum()
+        for name in ("theta", "optimizer_state", "averaged"):
+            mixed = sum(
+                w * getattr(local, name)
+                for w, (local, _) in zip(weights, results, strict=True)
+            )
+            getattr(state, name)[...] = mixed
+        largest = int(np.argmax(objective.sizes))
+        state.t = results[largest][0].t
+        state.epoch += 1
+        return results[largest][1]
+
+
+def _local_epoch(block, spec, n_outputs, eta0, state, seed):
+    """One epoch of the numpy solver on one block's rows, from a copy of ``state``."""
+    X, Y, W = block
+    objective = Objective(
+        X, Y, W, X.shape[0], spec._make_loss(n_outputs),
+        make_penalty(spec.penalty, spec.alpha, spec.l1_ratio), spec.fit_intercept,
+    )  # fmt: skip
+    trainer = Trainer(
+        objective, spec.solver, spec.batch_size, spec._optimizer(), spec._schedule(),
+        eta0, spec.shuffle, np.random.RandomState(seed), np.arange(X.shape[0]),
+        spec._average_start(),
+    )  # fmt: skip
+    state = state.copy()
+    rate = trainer.run_epoch(state)
+    return state, rate

@@ -183,11 +183,13 @@ loss_curve_ : list of float
 history_ : dict of ndarray
     Per-epoch records of equal length: ``'loss'`` (training objective),
     ``'learning_rate'`` (of the epoch's last update), ``'grad_norm'`` (norm
-    of the objective's gradient after the epoch), ``'coef_norm'``,
+    of the gradient of the objective's smooth part after the epoch: with an
+    L1 penalty it need not reach 0), ``'coef_norm'``,
     ``'lr_halvings'`` (divergence recoveries so far), ``'time'`` (seconds
     since the fit began) and, with validation data, ``'val_score'``; with
     ``record_coef``, ``'coef'`` and ``'intercept'`` stacked per epoch.
-    ``partial_fit`` appends.""",
+    ``partial_fit`` appends. With ``average``, the records describe the
+    optimizer's last iterate, not the averaged ``coef_``.""",
     "validation_scores_": """\
 validation_scores_ : list of float
     The validation score after each epoch (with ``early_stopping``, or

@@ -160,7 +160,7 @@ def objective_gap(estimator, X, y, sample_weight=None):
 
     Returns
     -------
-    gap : ndarray of shape (n_iter_,)
+    gap : ndarray of shape (`n_iter_`,)
         Non-negative up to rounding.
     """
     check_is_fitted(estimator)

@@ -444,7 +444,8 @@ def _divergence_message(epoch, value, reference, rate):
         f"Training diverged at epoch {epoch}: the training objective {what}. "
         f"The learning rate (last {rate:.3g}) is too large for this data. Try "
         "eta0='auto', a smaller eta0, or scaling the features (for example with "
-        "sklearn.preprocessing.StandardScaler)."
+        "sklearn.preprocessing.StandardScaler); divergence_recovery=N retries with "
+        "the rate halved up to N times."
     )
 
 

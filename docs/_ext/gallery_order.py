@@ -1,15 +1,19 @@
 """The order of the gallery: from the basic step to the practical tools."""
 
 ORDER = [
+    "plot_trial_and_error.py",
     "plot_solvers.py",
     "plot_learning_rate.py",
     "plot_momentum_paths.py",
     "plot_optimizers.py",
     "plot_schedules.py",
+    "plot_averaging.py",
     "plot_closed_form.py",
+    "plot_watching_training.py",
     "plot_decision_boundaries.py",
     "plot_grid_search.py",
     "plot_out_of_core.py",
+    "plot_dask_training.py",
 ]
 
 

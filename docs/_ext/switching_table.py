@@ -57,11 +57,14 @@ NOTES = {
     "weight, as in :class:`~sklearn.linear_model.LogisticRegression`.",
     "warm_start": "Same, and the optimizer's state (velocity, moments, update "
     "count) carries over.",
-    "average": "Same meaning: from update ``average`` on, ``coef_`` is the running "
-    "mean of the iterates.",
+    "average": "Same meaning: from update ``average`` on (``True``: the first), "
+    "``coef_`` is the running mean of the iterates. Works with every solver and "
+    "update rule.",
     # --- skgd only ---
     "solver": "New: how often the parameters move; ``'batch'`` (exact gradient, the "
-    "default), ``'online'`` (SGD's way) or ``'minibatch'``. All choices: {choices}.",
+    "default), ``'online'`` (SGD's way) or ``'minibatch'``; ``'perturbation'`` is "
+    "learning by random trials, without a gradient, as a baseline. All choices: "
+    "{choices}.",
     "batch_size": "New: samples per update of ``solver='minibatch'``.",
     "optimizer": "New: the update rule (momentum, adaptive rates or sign-based "
     "steps). All choices: {choices}.",
@@ -73,13 +76,16 @@ NOTES = {
     "gamma": "New: decay factor of the ``'exponential'`` and ``'step'`` schedules.",
     "step_size": "New: epochs between two decays of the ``'step'`` schedule.",
     "warmup": "New: epochs of linear warm-up of the rate.",
+    "divergence_recovery": "New: how many diverging epochs may be undone and "
+    "retried at half the learning rate before the divergence error is raised "
+    "(0: raise at once).",
+    "record_coef": "New: also record ``coef_`` and ``intercept_`` after every "
+    "epoch, in ``history_['coef']`` and ``history_['intercept']``.",
 }
 
 # For scikit-learn parameters that skgd does not have.
 MISSING_NOTES = {
     "n_jobs": "Not needed: every class is trained in the same pass over the data.",
-    "average": "Not available: a decaying ``learning_rate`` or a larger "
-    "``batch_size`` tames the stochastic solvers' noise instead.",
 }
 
 ESTIMATORS = {

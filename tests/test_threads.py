@@ -1,0 +1,195 @@
+"""Threads: the compiled kernels release the GIL, and sharing a process is safe.
+
+A kernel compiled with ``nogil=True`` runs without the GIL, so threads (a
+threaded joblib backend, a threaded dask worker, a web server) fit and
+predict in parallel. That is only useful if it is also safe: no state may be
+shared between fits but the read-only data, so a fit must give the same bits
+whether it runs alone or next to others.
+"""
+
+import importlib
+import pkgutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import joblib
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numba.core.registry import CPUDispatcher
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+
+import skgd
+from skgd import GDClassifier, GDRegressor
+from skgd._kernels import dense_epoch
+from skgd._losses import regression_loss
+from skgd._optimizers import make_optimizer
+
+# Short fits: max_iter is the point, not convergence.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+SOLVERS = sorted(GDRegressor._parameter_constraints["solver"][0].options)
+N_THREADS = 4
+
+
+def compiled_entry_points():
+    """Every numba dispatcher skgd defines, but those inlined into their callers."""
+    found = []
+    for module_info in pkgutil.iter_modules(skgd.__path__):
+        module = importlib.import_module(f"skgd.{module_info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
+                if obj.targetoptions.get("inline", "never") == "never":
+                    found.append(pytest.param(obj, id=f"{module_info.name}.{name}"))
+    return found
+
+
+def problem(kind, seed, sparse=False):
+    """Small seeded data, different for every seed."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((150, 6))
+    if sparse:
+        X[np.abs(X) < 0.7] = 0.0
+    if kind == "regression":
+        y = X @ rng.uniform(-2.0, 2.0, 6) + 1.0 + 0.1 * rng.standard_normal(150)
+    else:
+        y = np.argmax(X[:, :3] + 0.5 * rng.standard_normal((150, 3)), axis=1)
+    return (sp.csr_matrix(X) if sparse else X), y
+
+
+def fitted_state(estimator):
+    return {
+        "coef_": estimator.coef_,
+        "intercept_": estimator.intercept_,
+        "n_iter_": estimator.n_iter_,
+        "eta0_": estimator.eta0_,
+        "loss": estimator.history_["loss"],
+    }
+
+
+def run_together(funcs):
+    """Call the functions at once from their own threads (a barrier lines them up)."""
+    barrier = threading.Barrier(len(funcs))
+
+    def call(func):
+        barrier.wait()
+        return func()
+
+    with ThreadPoolExecutor(len(funcs)) as pool:
+        return list(pool.map(call, funcs))
+
+
+# --- the GIL --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dispatcher", compiled_entry_points())
+def test_every_compiled_entry_point_releases_the_gil(dispatcher):
+    assert dispatcher.targetoptions.get("nogil") is True
+
+
+def test_python_runs_while_a_kernel_runs():
+    # Had the kernel the GIL, this thread could not run a bytecode between the
+    # call's start and end (checked by hand against an njit without nogil,
+    # which scores no tick). One call, so no gap between calls can count: a
+    # mini-batch epoch over a small X in a long repeated order (3M rows).
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((1000, 50))
+    Y, W = rng.standard_normal((1000, 1)), np.ones((1000, 1))
+    order = np.tile(np.arange(1000), 3000)
+    loss = regression_loss("squared_error", 0.1)
+    sgd = make_optimizer("sgd", momentum=0.0, nesterov=False, beta_1=0, beta_2=0, rho=0)
+
+    def epoch(rows):
+        theta = np.zeros((1, 51))
+        batch_size = 100
+        etas = np.full(-(-len(rows) // batch_size), 1e-3)
+        dense_epoch(
+            X, Y, W, rows, batch_size, theta, sgd.init_state(theta.shape, X.dtype),
+            np.zeros_like(theta), 0, etas, 0, loss.kernel, loss.params_array,
+            sgd.kernel, sgd.hyper_array, 0.0, 0.0, 1.0, True,
+        )  # fmt: skip
+
+    epoch(order[:10])
+    span = {}
+
+    def kernel():
+        span["start"] = time.perf_counter()
+        epoch(order)
+        span["end"] = time.perf_counter()
+
+    thread = threading.Thread(target=kernel)
+    ticks = []
+    thread.start()
+    while thread.is_alive():
+        ticks.append(time.perf_counter())
+    thread.join()
+    start, end = span["start"], span["end"]
+    quarter = (end - start) / 4
+    inside = [t for t in ticks if start + quarter < t < end - quarter]
+    assert inside, f"no Python ran in the middle half of a {end - start:.2f} s kernel"
+
+
+# --- fitting from threads -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("estimator", [GDRegressor(), GDClassifier()], ids=type)
+def test_grid_search_with_threads_scores_as_sequential(estimator):
+    X, y = problem(
+        "regression" if isinstance(estimator, GDRegressor) else "classification", 0
+    )
+    grid = {"alpha": [1e-4, 1e-2], "solver": ["batch", "minibatch"]}
+    search = GridSearchCV(
+        clone(estimator).set_params(random_state=0, max_iter=30), grid,
+        cv=KFold(3, shuffle=True, random_state=0),
+    )  # fmt: skip
+    sequential = clone(search).set_params(n_jobs=1).fit(X, y).cv_results_
+    with joblib.parallel_backend("threading"):
+        threaded = clone(search).set_params(n_jobs=2).fit(X, y).cv_results_
+    for key in sequential:
+        if "test_score" in key:  # the scores (the timings differ, of course)
+            assert_array_equal(threaded[key], sequential[key], err_msg=key)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize(
+    "estimator", [GDRegressor, GDClassifier], ids=lambda c: c.__name__
+)
+def test_concurrent_fits_are_bit_identical_to_sequential(estimator, solver):
+    kind = "regression" if estimator is GDRegressor else "classification"
+    # Dense and sparse data, so both families of kernels run side by side.
+    data = [problem(kind, seed, sparse=seed % 2 == 1) for seed in range(N_THREADS)]
+
+    def fit(X, y):
+        return fitted_state(
+            estimator(solver=solver, max_iter=40, random_state=0).fit(X, y)
+        )
+
+    sequential = [fit(X, y) for X, y in data]
+    concurrent = run_together([lambda X=X, y=y: fit(X, y) for X, y in data])
+    for alone, together in zip(sequential, concurrent, strict=True):
+        for name, value in alone.items():
+            assert_array_equal(together[name], value, err_msg=name)
+
+
+@pytest.mark.parametrize("estimator", [GDRegressor(), GDClassifier()], ids=type)
+def test_a_fitted_estimator_predicts_from_threads(estimator):
+    kind = "regression" if isinstance(estimator, GDRegressor) else "classification"
+    X, y = problem(kind, 0)
+    estimator.set_params(solver="online", random_state=0).fit(X, y)
+    methods = ["predict", "score"]
+    if isinstance(estimator, GDClassifier):
+        methods += ["decision_function", "predict_proba", "predict_log_proba"]
+
+    def outputs():
+        return [
+            estimator.score(X, y) if m == "score" else getattr(estimator, m)(X)
+            for m in methods
+        ]
+
+    expected = outputs()
+    for got in run_together([outputs] * N_THREADS):
+        for method, value, reference in zip(methods, got, expected, strict=True):
+            assert_array_equal(value, reference, err_msg=method)
