@@ -329,6 +329,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             previous.lr_factor if continuing or self.solver == "perturbation" else 1.0,
             previous.averaged.astype(dtype, copy=True),
             optimizer.key,
+            previous.reference,
         )
 
     def _prepare_X(self, X):

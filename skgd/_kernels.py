@@ -99,7 +99,8 @@ def _finish_block(
     for j in range(n_outputs):
         for f in range(d):
             G[j, f] = G[j, f] * inv_m + l2 * theta[j, f]
-        G[j, d] = G[j, d] * inv_m * fit_intercept
+        # A product with fit_intercept = 0 would turn an infinite gradient into NaN.
+        G[j, d] = G[j, d] * inv_m if fit_intercept else 0.0
     update(theta, G, state, eta, t, hyper)
     _prox_and_average(theta, averaged, average_start, eta, t, l1)
 
@@ -163,7 +164,8 @@ def dense_epoch(
                     gj = g[j]
                     for f in range(d):
                         theta[j, f] -= eta * (gj * x[f] + l2 * theta[j, f])
-                    theta[j, d] -= eta * (gj * fit_intercept)
+                    if fit_intercept:
+                        theta[j, d] -= eta * gj
                 continue
             for j in range(n_outputs):
                 gj = g[j]
@@ -224,7 +226,8 @@ def _csr_lazy_online_epoch(
             if step != 0.0:
                 for k in range(lo, hi):
                     theta[j, indices[k]] -= step * data[k] / scale
-                theta[j, d] -= step * fit_intercept
+                if fit_intercept:
+                    theta[j, d] -= step
     for j in range(n_outputs):
         for f in range(d):
             theta[j, f] *= scale

@@ -215,14 +215,16 @@ class GDRegressor(RegressorMixin, BaseGD):
 
     def _validation_split(self, y, rng):
         rows = np.arange(y.shape[0])
-        train, val = train_test_split(
-            rows, test_size=self.validation_fraction, random_state=rng
-        )
-        if len(train) == 0 or len(val) == 0:
+        n_val = int(np.ceil(self.validation_fraction * len(rows)))
+        # R^2 needs two validation rows to be defined, and training one row.
+        if n_val < 2 or len(rows) - n_val < 1:
             raise ValueError(
                 f"early_stopping with validation_fraction={self.validation_fraction} "
-                f"leaves an empty training or validation set for {len(rows)} samples."
+                f"holds out {n_val} of {len(rows)} samples; the validation score "
+                "needs at least 2 and training at least 1. Use more samples, a larger "
+                "validation_fraction, or early_stopping=False."
             )
+        train, val = train_test_split(rows, test_size=n_val, random_state=rng)
         return np.sort(train), np.sort(val)
 
     def _score_theta(self, theta, X, y, sample_weight):

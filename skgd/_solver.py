@@ -150,12 +150,16 @@ def largest_curvature(X, W, n_train, fit_intercept):
 
     def matvec(v):
         v = np.ravel(v).astype(X.dtype)
-        u = (X @ v[:-1] + intercept * v[-1]) * w / n_train
+        # Back to X's dtype: a float64 u would make BLAS copy a float32 X.
+        u = ((X @ v[:-1] + intercept * v[-1]) * w / n_train).astype(X.dtype)
         z = np.empty(d + 1)
         z[:-1] = X.T @ u
         z[-1] = intercept * u.sum()
         return z
 
+    start = np.random.RandomState(0).standard_normal(d + 1)
+    if not np.any(matvec(start)):  # all-zero data: ARPACK cannot start
+        return 0.0
     operator = LinearOperator((d + 1, d + 1), matvec=matvec, dtype=np.float64)
     start_vector = np.random.RandomState(0).standard_normal(d + 1)
     (eigenvalue,) = eigsh(
@@ -209,6 +213,7 @@ class TrainingState:
     lr_factor: float = 1.0
     averaged: np.ndarray = None
     optimizer_key: tuple = ()
+    reference: float = 0.0
 
     def __post_init__(self):
         if self.averaged is None:
@@ -217,7 +222,7 @@ class TrainingState:
     def copy(self):
         return TrainingState(
             self.theta.copy(), self.optimizer_state.copy(), self.t, self.epoch,
-            self.lr_factor, self.averaged.copy(), self.optimizer_key,
+            self.lr_factor, self.averaged.copy(), self.optimizer_key, self.reference,
         )  # fmt: skip
 
     def restore(self, other):
@@ -499,7 +504,12 @@ def train(
     objective = trainer.objective
     start_value = trainer.evaluate(state)
     zero_value = objective.value_at_zero()
-    reference = max(start_value, zero_value)
+    # The scale divergence is judged against: kept across partial_fit calls
+    # and warm starts, so a loss that grows a little per call is still caught.
+    if state.reference > 0:
+        reference = max(zero_value, state.reference)
+    else:
+        reference = max(start_value, zero_value)
     best = None
     converged, n_run, halvings = False, 0, 0
     while n_run < n_epochs:
@@ -508,8 +518,10 @@ def train(
             callbacks.begin_epoch(state)
         rate = trainer.run_epoch(state)
         value = trainer.evaluate(state)
-        if not np.isfinite(value) or (
-            reference > 0 and value > DIVERGENCE_FACTOR * reference
+        if (
+            not np.isfinite(value)
+            or not np.all(np.isfinite(state.theta))
+            or (reference > 0 and value > DIVERGENCE_FACTOR * reference)
         ):
             state.restore(saved)
             trainer.forget()
@@ -534,7 +546,9 @@ def train(
         if reference == 0:
             # A loss that is 0 at the start (the perceptron's at zero
             # coefficients) has no scale yet: the first positive epoch sets it.
-            reference = value
+            # (at least 1: the weights average 1, so a margin loss costs ~1 at
+            # zero; rounding noise must not become the scale)
+            reference = max(value, 1.0)
         coef_norm = float(np.linalg.norm(state.theta[:, :-1]))
         monitored, score = value, None
         if validation is not None:
@@ -562,6 +576,7 @@ def train(
             break
         if stop_requested:
             break
+    state.reference = reference
     if best is not None and restore_best:
         state.theta[...] = best[1]
     return n_run, converged, history, best

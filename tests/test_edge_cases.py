@@ -294,13 +294,6 @@ def test_tiny_targets_train_with_the_automatic_step(optimizer):
     assert np.all(np.isfinite(theta_of(est)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: a loss that is 0 at the start (the perceptron's) takes its "
-    "divergence reference from the first positive epoch, here rounding noise "
-    "(~1e-11 to 1e-17), so the next ordinary step 'diverges', even with plain "
-    "sgd and eta0='auto'",
-)
 @pytest.mark.parametrize("optimizer", ["sgd", "adagrad"])
 def test_perceptron_reference_is_not_a_rounding_error(optimizer):
     # Balanced class weights make the first gradient cancel to rounding noise.
@@ -333,12 +326,6 @@ def test_many_more_features_than_samples(solver, layout):
     assert classifier.fit(X, labels).score(X, labels) == 1.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: all-zero X with 64+ features and fit_intercept=False makes "
-    "the Lanczos curvature of eta0='auto' raise scipy's ArpackError ('Starting "
-    "vector is zero'), a RuntimeError (batch, minibatch, perturbation solvers)",
-)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_all_zero_features_without_intercept(Estimator):
     # An all-zero chunk of sparse text features is common in streaming.
@@ -397,12 +384,6 @@ def test_balanced_class_weight_refuses_a_single_class_chunk():
 # --- early stopping on tiny data ----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: early_stopping with a 1-sample validation set (any n < 20 "
-    "at validation_fraction=0.1) scores NaN R^2 every epoch, never stops, warns "
-    "'All-NaN slice' and returns the coefficients of epoch 1",
-)
 def test_early_stopping_on_one_validation_sample():
     X, y = regression(n_samples=8)
     est = GDRegressor(early_stopping=True, max_iter=50, random_state=0)

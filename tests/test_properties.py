@@ -701,12 +701,6 @@ def overflow_problem(case):
     return est, np.full((16, 5), 21.0, dtype=np.float32), y
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: NaN/inf parameters whose predictions a margin loss scores 0 "
-    "(NaN fails every comparison) pass the divergence test (it only checks the "
-    "objective): fit returns NaN coefficients with loss_curve_ all 0.0",
-)
 @pytest.mark.parametrize(
     "case", ["regressor, float64", "classifier, float32", "NaN intercept, l1"]
 )
@@ -722,12 +716,6 @@ def test_non_finite_parameters_are_divergence(case):
     assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: train() takes the divergence reference max(objective at "
-    "start, at zero) afresh on every call, so a loss that grows 2.5x per "
-    "partial_fit call (or warm_start fit) is never caught until it overflows",
-)
 def test_partial_fit_catches_divergence_across_calls():
     X, y = divergence_problem(GDRegressor)
     # eta0 = 2 > 2 / L: the error grows geometrically, ~2.5x per epoch; fit()
