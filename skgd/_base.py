@@ -70,7 +70,8 @@ def _warn_if_badly_scaled(X, fit_intercept):
     if sp.issparse(rows):
         mean_square = np.asarray(rows.multiply(rows).mean(axis=0)).ravel()
     else:
-        mean_square = np.mean(np.square(rows, dtype=np.float64), axis=0)
+        with np.errstate(over="ignore"):  # inf scales still warn, and fit explains
+            mean_square = np.mean(np.square(rows, dtype=np.float64), axis=0)
     scales = np.sqrt(mean_square[mean_square > 0])
     if fit_intercept:
         scales = np.append(scales, 1.0)
@@ -85,7 +86,7 @@ def _warn_if_badly_scaled(X, fit_intercept):
             "descent converges slowly on badly scaled data. Consider "
             "sklearn.preprocessing.StandardScaler in a Pipeline.",
             DataScaleWarning,
-            stacklevel=5,  # the user's fit call
+            stacklevel=6,  # the user's fit call
         )
 
 
@@ -189,6 +190,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "momentum": (self.momentum, 0.0),
                 "nesterov": (self.nesterov, False),
                 "learning_rate": (self.learning_rate, "constant"),
+                "warmup": (self.warmup, 0),
             }
             for name, (value, default) in moving.items():
                 if value != default:
@@ -344,7 +346,29 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             return X
         return np.ascontiguousarray(X)
 
-    def _fit(
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "coef_")
+
+    def _fit(self, *args, **kwargs):
+        """:meth:`_train_from` that leaves the estimator as it was if it fails.
+
+        A fit that raises (divergence, bad data found late) must not leave a
+        half-updated model: new ``classes_`` with old ``coef_`` would predict
+        the wrong labels silently.
+        """
+        before = dict(self.__dict__)
+        try:
+            return self._train_from(*args, **kwargs)
+        except BaseException:
+            # The callback API's own bookkeeping is torn down by its context
+            # manager after this returns; leave it in place.
+            callbacks = {k: v for k, v in self.__dict__.items() if "callback" in k}
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            self.__dict__.update(callbacks)
+            raise
+
+    def _train_from(
         self, X, y, sample_weight=None, coef_init=None, intercept_init=None,
         incremental=False, classes=None, validation_data=None,
     ):  # fmt: skip
@@ -375,10 +399,24 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         validation, train_rows = None, np.arange(X.shape[0])
         if self.early_stopping and not incremental:
             train_rows, val_rows = self._validation_split(y, rng)
+            if sample_weight[val_rows].sum() <= 0:
+                raise ValueError(
+                    "early_stopping held out rows whose sample_weight are all zero, so "
+                    "the validation score is undefined; give them weight, or use a "
+                    "different random_state or validation_fraction."
+                )
             validation = self._validation_score(
                 X[val_rows], y[val_rows], sample_weight[val_rows]
             )
         elif validation_data is not None:
+            if not isinstance(validation_data, tuple | list) or len(
+                validation_data
+            ) not in (2, 3):
+                raise ValueError(
+                    "validation_data must be a tuple (X_val, y_val) or "
+                    f"(X_val, y_val, sample_weight_val); got {type(validation_data).__name__}"
+                    f"{' of length ' + str(len(validation_data)) if hasattr(validation_data, '__len__') else ''}."
+                )
             validation = self._validation_score(*validation_data)
 
         W = self._training_weights(y, sample_weight, train_rows, X.dtype)
@@ -398,6 +436,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         trainer = Trainer(
             objective, self.solver, self.batch_size, optimizer, self._schedule(),
             eta0, self.shuffle, rng, train_rows, self._average_start(),
+            self.eta0 == "auto",
         )  # fmt: skip
 
         n_epochs = 1 if incremental else self.max_iter
@@ -424,7 +463,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "convergence. Consider increasing max_iter or tol, or scaling the "
                 "data.",
                 ConvergenceWarning,
-                stacklevel=4,  # the user's fit call, past fit and _fit_context's wrapper
+                stacklevel=5,  # the user's fit call: past _fit, fit and _fit_context's wrapper
             )
         return self
 
@@ -467,7 +506,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 objective.penalty, objective, state.theta,
             )  # fmt: skip
         if optimizer.auto_eta0 is not None:
-            return optimizer.auto_eta0
+            # The usual fixed rate, but never a first step longer than the
+            # distance to the minimiser can be (see _automatic_trial_step).
+            return min(
+                optimizer.auto_eta0,
+                self._automatic_trial_step(
+                    objective.X, objective.W, objective.n_train, objective.loss,
+                    objective.penalty, objective, state.theta,
+                ),
+            )  # fmt: skip
         eta0 = self._automatic_eta0(
             objective.X,
             objective.W,

@@ -122,7 +122,7 @@ def fit_dask(
             f"Maximum number of epochs ({estimator.max_iter}) reached before "
             "convergence. Consider increasing max_iter or tol, or scaling the data.",
             ConvergenceWarning,
-            stacklevel=5,  # the user's fit call: past fit_dask, _fit, fit, _fit_context
+            stacklevel=6,  # the user's call: past fit_dask, _train_from, _fit, fit, wrapper
         )
     return estimator
 

@@ -145,7 +145,14 @@ def largest_curvature(X, W, n_train, fit_intercept):
                 block.toarray() if sp.issparse(block) else np.asarray(block, np.float64)
             )
             A = np.hstack([block, np.full((block.shape[0], 1), intercept)])
-            gram += A.T @ (A * w[rows, np.newaxis])
+            with np.errstate(over="ignore", invalid="ignore"):
+                gram += A.T @ (A * w[rows, np.newaxis])
+        if not np.all(np.isfinite(gram)):
+            raise ValueError(
+                "The features are too large to square in floating point (largest "
+                f"|x| ~ {np.sqrt(np.abs(gram).max()):.3g} or more): scale the data, "
+                "for example with sklearn.preprocessing.StandardScaler."
+            )
         return float(np.linalg.eigvalsh(gram / n_train)[-1])
 
     def matvec(v):
@@ -252,15 +259,17 @@ class Trainer:
     rng: np.random.RandomState
     train_rows: np.ndarray
     average_start: int = 0
+    automatic_eta0: bool = False
     _cached: tuple = field(default=None, repr=False)
 
     def rates(self, state, n_updates):
         t = state.t + np.arange(n_updates)
         rates = self.schedule.rates(t, state.epoch, self.eta0) * state.lr_factor
         if not np.all(np.isfinite(rates) & (rates >= 0)):
-            bad = rates[~(np.isfinite(rates) & (rates >= 0))][0]
+            index = np.flatnonzero(~(np.isfinite(rates) & (rates >= 0)))[0]
             raise ValueError(
-                f"The learning rate schedule returned {bad!r} at update {state.t}; "
+                f"The learning rate schedule returned {float(rates[index])!r} at "
+                f"update {state.t + index}; "
                 "learning rates must be finite and non-negative."
             )
         return rates
@@ -307,7 +316,8 @@ class Trainer:
         noise = self.rng.standard_normal(candidate.shape).astype(candidate.dtype)
         if not self.objective.fit_intercept:
             noise[:, -1] = 0.0
-        candidate += step * noise
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge step: rejected
+            candidate += step * noise
         value, grad = self.objective.evaluate(candidate)
         state.t += 1
         if value < current:
@@ -440,7 +450,10 @@ class History:
         return merged
 
 
-def _divergence_message(epoch, value, reference, rate):
+AUTO_ADVICE = "eta0='auto', "
+
+
+def _divergence_message(epoch, value, reference, rate, automatic=False):
     what = "became non-finite" if not np.isfinite(value) else (
         f"grew to {value:.3g}, over {DIVERGENCE_FACTOR:.0e} times its starting "
         f"value {reference:.3g}"
@@ -448,7 +461,8 @@ def _divergence_message(epoch, value, reference, rate):
     return (
         f"Training diverged at epoch {epoch}: the training objective {what}. "
         f"The learning rate (last {rate:.3g}) is too large for this data. Try "
-        "eta0='auto', a smaller eta0, or scaling the features (for example with "
+        f"{'' if automatic else AUTO_ADVICE}a smaller eta0, or scaling the "
+        "features (for example with "
         "sklearn.preprocessing.StandardScaler); divergence_recovery=N retries with "
         "the rate halved up to N times."
     )
@@ -525,7 +539,9 @@ def train(
         ):
             state.restore(saved)
             trainer.forget()
-            message = _divergence_message(state.epoch + 1, value, reference, rate)
+            message = _divergence_message(
+                state.epoch + 1, value, reference, rate, trainer.automatic_eta0
+            )
             if halvings >= max_halvings:
                 if max_halvings:
                     message += (

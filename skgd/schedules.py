@@ -34,7 +34,10 @@ class Schedule:
 
     def rates(self, t, epoch, eta0):
         """Learning rates for update counts ``t`` (array) during ``epoch``."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement rates(t, epoch, eta0), returning "
+            "one learning rate per update count in t."
+        )
 
     def _eta0(self, eta0):
         own = getattr(self, "eta0", None)

@@ -489,6 +489,29 @@ CATALOGUE = [
         r"The training samples all have zero sample_weight",
         needs="dask.array",
     ),
+    Case(
+        "early stopping holds out only zero weights",
+        lambda: GDRegressor(
+            early_stopping=True, validation_fraction=0.5, random_state=0
+        ).fit(np.arange(8.0)[:, None], np.arange(8.0), sample_weight=[1.0] + [0.0] * 7),
+        ValueError,
+        r"early_stopping held out rows whose sample_weight are all zero",
+    ),
+    Case(
+        "malformed validation_data",
+        lambda: GDRegressor().partial_fit(X, Y, validation_data=(X,)),
+        ValueError,
+        r"validation_data must be a tuple \(X_val, y_val\) or "
+        r"\(X_val, y_val, sample_weight_val\); got tuple of length 1",
+    ),
+    Case(
+        "features too large to square",
+        lambda: GDRegressor().fit(
+            np.array([[1e200, 1.0], [2e200, -1.0], [0.0, 2.0]]), [1.0, 2.0, 3.0]
+        ),
+        ValueError,
+        r"The features are too large to square in floating point",
+    ),
     # --- python -m skgd -----------------------------------------------------------------
     Case(
         "demo arguments",
@@ -589,13 +612,6 @@ def _importable(module):
 # --- messages that do not (yet) say what to do ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: with early_stopping, held-out rows that all weigh 0 raise "
-    "scikit-learn's 'Sample weights must contain at least one non-zero number.', "
-    "although the user's sample_weight has many; the message should name the "
-    "validation split",
-)
 def test_zero_weight_validation_rows_are_explained():
     est = GDRegressor(early_stopping=True, validation_fraction=0.5, random_state=0)
     # Probe the split: a row weighted alone is held out iff training weighs 0.
@@ -613,22 +629,11 @@ def test_zero_weight_validation_rows_are_explained():
         est.fit(X, Y, sample_weight=(~held_out).astype(float))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: a Schedule subclass without rates() raises a bare "
-    "NotImplementedError with an empty message",
-)
 def test_schedule_without_rates_is_explained():
     with pytest.raises(NotImplementedError, match="rates"):
         GDRegressor(learning_rate=_NoRates(), max_iter=2).fit(X, Y)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: the bad-schedule message shows numpy's repr "
-    "('np.float64(-1.0)') and the update count at the start of the epoch, not "
-    "the update whose rate is bad",
-)
 def test_bad_schedule_message_names_the_update():
     schedule = lambda t: 1e-3 if t < 5 else -1.0  # noqa: E731
     with pytest.raises(ValueError) as info:
@@ -636,12 +641,6 @@ def test_bad_schedule_message_names_the_update():
     assert "returned -1.0 at update 5;" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: a malformed validation_data is unpacked into a private "
-    "method, so the user reads 'BaseGD._validation_score() missing 1 required "
-    "positional argument' instead of what validation_data must be",
-)
 @pytest.mark.parametrize("validation_data", ["X only", "four items", "an array"])
 def test_malformed_validation_data_is_explained(validation_data):
     value = {"X only": (X,), "four items": (X, Y, None, 1), "an array": X}[
@@ -656,12 +655,6 @@ def test_early_stopping_on_too_few_samples_names_validation_fraction():
         GDRegressor(early_stopping=True).fit(X[:1], Y[:1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd bug: solver='perturbation' refuses a learning_rate schedule "
-    "(it 'does not apply') but silently ignores warmup, which does not apply "
-    "either",
-)
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_perturbation_refuses_a_warmup():
     with pytest.raises(ValueError, match="warmup"):
