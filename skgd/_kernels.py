@@ -224,8 +224,9 @@ def _csr_lazy_online_epoch(
         for j in range(n_outputs):
             step = eta * g[j]
             if step != 0.0:
+                scaled = step / scale  # one division per row, not per non-zero
                 for k in range(lo, hi):
-                    theta[j, indices[k]] -= step * data[k] / scale
+                    theta[j, indices[k]] -= scaled * data[k]
                 if fit_intercept:
                     theta[j, d] -= step
     for j in range(n_outputs):
