@@ -439,6 +439,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             self.eta0 == "auto",
         )  # fmt: skip
 
+        return self._run_training(
+            trainer, state, X, y, sample_weight, validation, incremental, continuing,
+            warning_depth=1,
+        )  # fmt: skip
+
+    def _run_training(
+        self, trainer, state, X, y, sample_weight, validation, incremental,
+        continuing, warning_depth,
+    ):  # fmt: skip
+        """Train from ``state``, then set the fitted attributes; shared by the
+        in-memory and the dask paths. ``warning_depth`` counts the frames
+        between the caller's ``_train_from`` and this method."""
         n_epochs = 1 if incremental else self.max_iter
         callbacks = EpochCallbacks(
             self, n_epochs if not self.divergence_recovery else None, X, y,
@@ -454,7 +466,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             max_halvings=self.divergence_recovery, record_theta=self.record_coef,
             restore_best=not incremental,
         )  # fmt: skip
-        self.eta0_ = eta0
+        self.eta0_ = trainer.eta0
         self._store_training(state, history, n_run, continuing, incremental, best)
         callbacks.end_fit()
         if not incremental and not converged and self.tol is not None:
@@ -463,7 +475,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "convergence. Consider increasing max_iter or tol, or scaling the "
                 "data.",
                 ConvergenceWarning,
-                stacklevel=5,  # the user's fit call: past _fit, fit and _fit_context's wrapper
+                # The user's fit call: past this method, the callers down to
+                # _train_from, _fit, fit and _fit_context's wrapper.
+                stacklevel=5 + warning_depth,
             )
         return self
 

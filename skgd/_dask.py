@@ -22,13 +22,11 @@ result (a loss and a gradient, or parameters) the driver combines:
 
 import copy
 import math
-import warnings
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.base import clone, is_classifier
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -36,14 +34,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._callbacks import EpochCallbacks
 from ._penalties import Penalty, make_penalty
 from ._solver import (
     EXACT_CURVATURE_MAX_FEATURES,
     Objective,
     Trainer,
     largest_row_curvature,
-    train,
 )
 
 try:
@@ -99,32 +95,10 @@ def fit_dask(
     if validation_data is not None:
         validation = estimator._validation_score(*validation_data)
 
-    n_epochs = 1 if incremental else estimator.max_iter
-    callbacks = EpochCallbacks(
-        estimator, n_epochs if not estimator.divergence_recovery else None, X, y,
-        None if sample_weight is None else {"sample_weight": sample_weight},
-        lambda state: estimator._fitted_parameters(estimator._reported_theta(state)),
+    return estimator._run_training(
+        trainer, state, X, y, sample_weight, validation, incremental, continuing,
+        warning_depth=2,  # fit_dask sits between _train_from and _run_training
     )  # fmt: skip
-    n_run, converged, history, best = train(
-        trainer, state, n_epochs=n_epochs,
-        stopping=estimator._stopping_rule(
-            state, incremental, continuing, validation is not None
-        ),
-        validation=validation, verbose=estimator.verbose, callbacks=callbacks,
-        max_halvings=estimator.divergence_recovery,
-        record_theta=estimator.record_coef, restore_best=not incremental,
-    )  # fmt: skip
-    estimator.eta0_ = eta0
-    estimator._store_training(state, history, n_run, continuing, incremental, best)
-    callbacks.end_fit()
-    if not incremental and not converged and estimator.tol is not None:
-        warnings.warn(
-            f"Maximum number of epochs ({estimator.max_iter}) reached before "
-            "convergence. Consider increasing max_iter or tol, or scaling the data.",
-            ConvergenceWarning,
-            stacklevel=6,  # the user's call: past fit_dask, _train_from, _fit, fit, wrapper
-        )
-    return estimator
 
 
 # --- the data, once: validated, encoded and weighted where it lies ----------------
