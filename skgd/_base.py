@@ -241,7 +241,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         curvature = largest_curvature(X, W, n_train, self.fit_intercept)
         lipschitz = loss.curvature * curvature + penalty.l2
-        start_value = objective.evaluate(theta)[0]
+        start_value = objective.evaluate(theta, gradient=False)[0]
         if lipschitz <= 0 or not start_value > 0:
             return 1.0
         return float(np.sqrt(2.0 * start_value / lipschitz / theta.size))

@@ -37,6 +37,7 @@ from sklearn.utils.validation import (
 from ._penalties import Penalty, make_penalty
 from ._solver import (
     EXACT_CURVATURE_MAX_FEATURES,
+    STOCHASTIC_SOLVERS,
     Objective,
     Trainer,
     largest_row_curvature,
@@ -85,7 +86,7 @@ def fit_dask(
     rng = estimator._rng if continuing else check_random_state(estimator.random_state)
     estimator._rng = rng
     eta0 = _initial_rate(estimator, objective, state, optimizer, continuing)
-    mixing = estimator.solver in ("online", "minibatch")
+    mixing = estimator.solver in STOCHASTIC_SOLVERS
     trainer = (MixingTrainer if mixing else Trainer)(
         objective, estimator.solver, estimator.batch_size, optimizer,
         estimator._schedule(), eta0, estimator.shuffle, rng, None,
@@ -248,13 +249,17 @@ class DaskObjective:
         """``[func(block, *args) for block in blocks]``, computed where they lie."""
         return dask.compute(*[dask.delayed(func)(b, *args) for b in self.blocks])
 
-    def evaluate(self, theta):
-        shares = self.map(_block_share, self.spec, self.n_outputs, self.n_train, theta)
-        value = sum(share[0] for share in shares)
-        grad = np.sum([share[1] for share in shares], axis=0)
+    def evaluate(self, theta, gradient=True):
+        shares = self.map(
+            _block_share, self.spec, self.n_outputs, self.n_train, theta, gradient
+        )
         coef = theta[:, :-1]
+        value = sum(share[0] for share in shares) + self.penalty.value(coef)
+        if not gradient:
+            return value, None
+        grad = np.sum([share[1] for share in shares], axis=0)
         self.penalty.add_gradient(coef, grad[:, :-1])
-        return value + self.penalty.value(coef), grad.astype(theta.dtype, copy=False)
+        return value, grad.astype(theta.dtype, copy=False)
 
     def value_at_zero(self):
         return sum(
@@ -294,8 +299,8 @@ def _block_objective(block, spec, n_outputs, n_train):
     )
 
 
-def _block_share(block, spec, n_outputs, n_train, theta):
-    return _block_objective(block, spec, n_outputs, n_train).evaluate(theta)
+def _block_share(block, spec, n_outputs, n_train, theta, gradient):
+    return _block_objective(block, spec, n_outputs, n_train).evaluate(theta, gradient)
 
 
 def _block_value_at_zero(block, spec, n_outputs, n_train):
@@ -340,7 +345,7 @@ def _initial_rate(estimator, objective, state, optimizer, continuing):
         if continuing:
             return estimator.eta0_
         lipschitz = loss.curvature * objective.curvature() + penalty.l2
-        start_value = objective.evaluate(state.theta)[0]
+        start_value = objective.evaluate(state.theta, gradient=False)[0]
         if lipschitz <= 0 or not start_value > 0:
             return 1.0
         return float(np.sqrt(2.0 * start_value / lipschitz / state.theta.size))

@@ -184,7 +184,8 @@ history_ : dict of ndarray
     Per-epoch records of equal length: ``'loss'`` (training objective),
     ``'learning_rate'`` (of the epoch's last update), ``'grad_norm'`` (norm
     of the gradient of the objective's smooth part after the epoch: with an
-    L1 penalty it need not reach 0), ``'coef_norm'``,
+    L1 penalty it need not reach 0; NaN for the online and minibatch
+    solvers, which never form the full gradient), ``'coef_norm'``,
     ``'lr_halvings'`` (divergence recoveries so far), ``'time'`` (seconds
     since the fit began) and, with validation data, ``'val_score'``; with
     ``record_coef``, ``'coef'`` and ``'intercept'`` stacked per epoch.

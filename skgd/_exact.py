@@ -66,7 +66,7 @@ def training_objective(estimator, X, y, sample_weight=None, coef=None, intercept
         make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio),
         estimator.fit_intercept,
     )  # fmt: skip
-    return objective.evaluate(np.ascontiguousarray(theta))[0]
+    return objective.evaluate(np.ascontiguousarray(theta), gradient=False)[0]
 
 
 def closed_form_solution(estimator, X, y, sample_weight=None):
