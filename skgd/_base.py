@@ -58,10 +58,11 @@ class DataScaleWarning(UserWarning):
     """The features' scales differ enough to slow gradient descent badly."""
 
 
-def _warn_if_badly_scaled(X, fit_intercept):
+def _warn_if_badly_scaled(X, intercept):
     """Warn, suggesting StandardScaler, when feature scales span > 100x.
 
-    The intercept's column of ones counts as a feature of scale 1. The scales
+    The intercept's constant column counts as a feature of scale
+    ``intercept`` (``intercept_scaling``; none if 0). The scales
     are the features' root mean squares over at most 1000 evenly spaced rows,
     so the check costs nothing next to an epoch.
     """
@@ -72,19 +73,23 @@ def _warn_if_badly_scaled(X, fit_intercept):
     else:
         with np.errstate(over="ignore"):  # inf scales still warn, and fit explains
             mean_square = np.mean(np.square(rows, dtype=np.float64), axis=0)
-    scales = np.sqrt(mean_square[mean_square > 0])
-    if fit_intercept:
-        scales = np.append(scales, 1.0)
+    features = np.sqrt(mean_square[mean_square > 0])
+    scales = np.append(features, intercept) if intercept else features
     if scales.size < 2:
         return
     largest, smallest = scales.max(), scales.min()
     if largest > SCALE_RATIO_WARNING * smallest:
+        advice = "sklearn.preprocessing.StandardScaler in a Pipeline"
+        if features.size and features.max() <= SCALE_RATIO_WARNING * features.min():
+            # Only the intercept is off: it can move to the features' scale.
+            typical = float(np.exp(np.mean(np.log(features))))
+            advice += f", or intercept_scaling={typical:.3g} (the features' scale)"
         warnings.warn(
             f"The features' scales span a factor of {largest / smallest:.3g} "
             f"(from {smallest:.3g} to {largest:.3g}"
-            f"{', the intercept counting as 1' if fit_intercept else ''}): gradient "
-            "descent converges slowly on badly scaled data. Consider "
-            "sklearn.preprocessing.StandardScaler in a Pipeline.",
+            f"{f', the intercept counting as {intercept:g}' if intercept else ''}): "
+            f"gradient descent converges slowly on badly scaled data. Consider "
+            f"{advice}.",
             DataScaleWarning,
             stacklevel=6,  # the user's fit call
         )
@@ -103,6 +108,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"batch", "online", "minibatch", "perturbation"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
@@ -130,6 +136,17 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "record_coef": ["boolean"],
         "verbose": ["verbose"],
     }
+
+    @property
+    def _intercept_feature(self):
+        """The constant feature whose weight is the intercept's parameter:
+        ``intercept_scaling``, or 0 without an intercept. The intercept is
+        that weight times this value."""
+        return float(self.intercept_scaling) if self.fit_intercept else 0.0
+
+    def _coef_and_intercept(self, theta):
+        """``theta``'s coefficients ``(n_outputs, n_features)`` and intercepts."""
+        return theta[:, :-1], theta[:, -1] * self._intercept_feature
 
     # --- hooks for the subclasses ------------------------------------------
 
@@ -176,7 +193,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 raise ValueError(
                     f"intercept_init has {intercept.size} values; expected {n_outputs}."
                 )
-            theta[:, -1] = intercept
+            if self.fit_intercept:  # stored as the weight of its constant feature
+                theta[:, -1] = intercept / self._intercept_feature
         if not np.all(np.isfinite(theta)):
             raise ValueError("coef_init and intercept_init must be finite.")
         return theta
@@ -239,7 +257,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         start whose objective is ``f0`` for a loss of curvature ``L``; spread
         over the parameters, it is the scale of a useful first trial.
         """
-        curvature = largest_curvature(X, W, n_train, self.fit_intercept)
+        curvature = largest_curvature(X, W, n_train, self._intercept_feature)
         lipschitz = loss.curvature * curvature + penalty.l2
         start_value = objective.evaluate(theta, gradient=False)[0]
         if lipschitz <= 0 or not start_value > 0:
@@ -263,12 +281,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         batch_size = min(batch_size, n_train)
         b, n = batch_size, n_train
         if b == n:
-            curvature = largest_curvature(X, W, n, self.fit_intercept)
+            curvature = largest_curvature(X, W, n, self._intercept_feature)
         elif b == 1:
-            curvature = largest_row_curvature(X, W, self.fit_intercept)
+            curvature = largest_row_curvature(X, W, self._intercept_feature)
         else:
-            full = largest_curvature(X, W, n, self.fit_intercept)
-            row = largest_row_curvature(X, W, self.fit_intercept)
+            full = largest_curvature(X, W, n, self._intercept_feature)
+            row = largest_row_curvature(X, W, self._intercept_feature)
             curvature = (n * (b - 1) * full + (n - b) * row) / (b * (n - 1))
         lipschitz = loss.curvature * curvature + penalty.l2
         if lipschitz <= 0:  # all-zero data: any step is safe
@@ -315,7 +333,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         theta = self._initial_theta(
             self.coef_, self.intercept_, n_outputs, width - 1, dtype
         )
-        if np.array_equal(theta, self._last_reported.astype(dtype)):
+        reported = self._fitted_parameters(self._last_reported)
+        if all(
+            np.array_equal(np.asarray(getattr(self, name), dtype), value.astype(dtype))
+            for name, value in reported.items()
+        ):
             # coef_ is what training reported (the average, or the best
             # validation epoch): resume from the optimizer's own iterate. A
             # coef_ set by the user since is respected.
@@ -387,7 +409,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         X, y = self._validate_targets(X, y, reset=not continuing)
         X = self._prepare_X(X)
         if not continuing:
-            _warn_if_badly_scaled(X, self.fit_intercept)
+            _warn_if_badly_scaled(X, self._intercept_feature)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -424,7 +446,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
         optimizer = self._optimizer()
         objective = Objective(
-            X, Y, W, len(train_rows), loss, penalty, self.fit_intercept
+            X, Y, W, len(train_rows), loss, penalty, self._intercept_feature
         )
         state = self._starting_state(
             warm, continuing, coef_init, intercept_init, (n_outputs, n_features + 1),

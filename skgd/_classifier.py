@@ -60,6 +60,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {alpha}
     {l1_ratio}
     {fit_intercept}
+    {intercept_scaling}
     {solver}
     {batch_size}
     {optimizer}
@@ -148,6 +149,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         alpha=1e-4,
         l1_ratio=0.15,
         fit_intercept=True,
+        intercept_scaling=1.0,
         solver="batch",
         batch_size=32,
         optimizer="sgd",
@@ -181,6 +183,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
         self.solver = solver
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -306,11 +309,13 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return np.sort(train), np.sort(val)
 
     def _score_theta(self, theta, X, y, sample_weight):
-        decision = X @ theta[:, :-1].T + theta[:, -1]
+        coef, intercept = self._coef_and_intercept(theta)
+        decision = X @ coef.T + intercept
         return accuracy_score(y, self._labels(decision), sample_weight=sample_weight)
 
     def _fitted_parameters(self, theta):
-        return {"coef_": theta[:, :-1].copy(), "intercept_": theta[:, -1].copy()}
+        coef, intercept = self._coef_and_intercept(theta)
+        return {"coef_": coef.copy(), "intercept_": intercept}
 
     def _labels(self, decision):
         if decision.shape[1] == 1:

@@ -154,7 +154,7 @@ def _persisted_objective(estimator, X, y, sample_weight, continuing, classes):
         list(dask.persist(*blocks)), sizes[sizes > 0], spec, n_outputs, X.shape[1],
         dtype, X.shape[0], estimator._make_loss(n_outputs),
         make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio),
-        estimator.fit_intercept,
+        estimator._intercept_feature,
     )  # fmt: skip
 
 
@@ -238,12 +238,16 @@ class DaskObjective:
 
     def __init__(
         self, blocks, sizes, spec, n_outputs, n_features, dtype, n_train, loss,
-        penalty, fit_intercept,
+        penalty, intercept,
     ):  # fmt: skip
         self.blocks, self.sizes, self.spec = blocks, sizes, spec
         self.n_outputs, self.n_features, self.dtype = n_outputs, n_features, dtype
         self.n_train, self.loss, self.penalty = n_train, loss, penalty
-        self.fit_intercept = fit_intercept
+        self.intercept = intercept
+
+    @property
+    def fit_intercept(self):
+        return self.intercept != 0.0
 
     def map(self, func, *args):
         """``[func(block, *args) for block in blocks]``, computed where they lie."""
@@ -270,13 +274,13 @@ class DaskObjective:
         """:func:`skgd._solver.largest_curvature` of all the blocks' rows."""
         size = self.n_features + 1
         if size <= EXACT_CURVATURE_MAX_FEATURES:
-            gram = sum(self.map(_block_gram, self.fit_intercept))
+            gram = sum(self.map(_block_gram, self.intercept))
             return float(np.linalg.eigvalsh(gram / self.n_train)[-1])
 
         def matvec(v):
             v = np.ravel(v)
             return sum(
-                self.map(_block_gram_matvec, v, self.n_train, self.fit_intercept)
+                self.map(_block_gram_matvec, v, self.n_train, self.intercept)
             )
 
         operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
@@ -289,13 +293,14 @@ class DaskObjective:
 
     def row_curvature(self):
         """:func:`skgd._solver.largest_row_curvature`: the largest over the blocks."""
-        return max(self.map(_block_row_curvature, self.fit_intercept))
+        return max(self.map(_block_row_curvature, self.intercept))
 
 
 def _block_objective(block, spec, n_outputs, n_train):
     X, Y, W = block
     return Objective(
-        X, Y, W, n_train, spec._make_loss(n_outputs), Penalty(), spec.fit_intercept
+        X, Y, W, n_train, spec._make_loss(n_outputs), Penalty(),
+        spec._intercept_feature,
     )
 
 
@@ -307,7 +312,7 @@ def _block_value_at_zero(block, spec, n_outputs, n_train):
     return _block_objective(block, spec, n_outputs, n_train).value_at_zero()
 
 
-def _block_gram(block, fit_intercept):
+def _block_gram(block, intercept):
     # [X, 1]^T diag(w) [X, 1] of the block, formed as largest_curvature forms
     # it, a few thousand rows at a time so that its float64 copies stay small.
     X, _, W = block
@@ -316,14 +321,13 @@ def _block_gram(block, fit_intercept):
     for start in range(0, X.shape[0], GRAM_ROWS):
         rows = slice(start, start + GRAM_ROWS)
         part = X[rows].toarray() if sp.issparse(X) else np.asarray(X[rows], np.float64)
-        A = np.hstack([part, np.full((part.shape[0], 1), float(fit_intercept))])
+        A = np.hstack([part, np.full((part.shape[0], 1), intercept)])
         gram = gram + A.T @ (A * w[rows, np.newaxis])
     return gram
 
 
-def _block_gram_matvec(block, v, n_train, fit_intercept):
+def _block_gram_matvec(block, v, n_train, intercept):
     X, _, W = block
-    intercept = float(fit_intercept)
     v = v.astype(X.dtype)
     u = (X @ v[:-1] + intercept * v[-1]) * W.max(axis=1).astype(np.float64) / n_train
     # In X's precision: X.T @ (float64 u) would copy a float32 X to float64.
@@ -331,9 +335,9 @@ def _block_gram_matvec(block, v, n_train, fit_intercept):
     return np.append(X.T @ u, intercept * u.sum())
 
 
-def _block_row_curvature(block, fit_intercept):
+def _block_row_curvature(block, intercept):
     X, _, W = block
-    return largest_row_curvature(X, W, fit_intercept)
+    return largest_row_curvature(X, W, intercept)
 
 
 def _initial_rate(estimator, objective, state, optimizer, continuing):
@@ -410,7 +414,7 @@ def _local_epoch(block, spec, n_outputs, eta0, state, seed):
     X, Y, W = block
     objective = Objective(
         X, Y, W, X.shape[0], spec._make_loss(n_outputs),
-        make_penalty(spec.penalty, spec.alpha, spec.l1_ratio), spec.fit_intercept,
+        make_penalty(spec.penalty, spec.alpha, spec.l1_ratio), spec._intercept_feature,
     )  # fmt: skip
     trainer = Trainer(
         objective, spec.solver, spec.batch_size, spec._optimizer(), spec._schedule(),

@@ -22,6 +22,19 @@ l1_ratio : float, default=0.15
     "fit_intercept": """\
 fit_intercept : bool, default=True
     Whether to learn an intercept. If False the data is assumed centred.""",
+    "intercept_scaling": """\
+intercept_scaling : float, default=1.0
+    The intercept is learned as the weight of a constant synthetic feature
+    of this value (as in :class:`~sklearn.linear_model.LogisticRegression`),
+    and ``intercept_`` is that weight times ``intercept_scaling``. The
+    objective and its minimiser do not change (the intercept is never
+    penalised), only the path to it: plain and momentum steps move the
+    intercept ``intercept_scaling**2`` times as fast. Below 1 it calms the
+    intercept's noise on sparse data, where the intercept takes a step on
+    every row and each feature only on the rows where it is non-zero
+    (scikit-learn's SGD damps sparse intercept steps by 0.01, which is
+    ``intercept_scaling=0.1``). Above 1 it matches an intercept to features
+    of a large scale. Ignored with ``fit_intercept=False``.""",
     "solver": """\
 solver : {'batch', 'online', 'minibatch', 'perturbation'}, default='batch'
     How often the parameters move. ``'batch'``: one update per epoch with

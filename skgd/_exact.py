@@ -64,7 +64,7 @@ def training_objective(estimator, X, y, sample_weight=None, coef=None, intercept
         X.astype(np.float64), np.ascontiguousarray(Y), np.ascontiguousarray(W),
         X.shape[0], estimator._make_loss(Y.shape[1]),
         make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio),
-        estimator.fit_intercept,
+        1.0 if estimator.fit_intercept else 0.0,  # theta holds intercept_ itself
     )  # fmt: skip
     return objective.evaluate(np.ascontiguousarray(theta), gradient=False)[0]
 

@@ -4,7 +4,8 @@ The loss and the update rule arrive as first-class functions with fixed
 signatures (see ``_losses`` and ``_optimizers``), so one kernel serves every
 combination and stays in numba's on-disk cache. Parameters are one array
 ``theta`` of shape ``(n_outputs, n_features + 1)``: the last column is the
-intercept, which the penalties never touch.
+weight of a constant feature ``intercept`` (``intercept_scaling``, or 0
+without an intercept), which the penalties never touch.
 """
 
 import numba as nb
@@ -70,7 +71,7 @@ def _stochastic_signature(ft, x_types):
         types.float64[::1], types.int64,  # etas, t0
         types.FunctionType(loss_signature(ft)), types.float64[::1],
         types.FunctionType(update_signature(ft)), types.float64[::1],
-        types.float64, types.float64, types.float64,  # l2, l1, fit_intercept
+        types.float64, types.float64, types.float64,  # l2, l1, intercept
         types.boolean,  # plain: the update rule is sgd without momentum
     )  # fmt: skip
 
@@ -103,7 +104,7 @@ def _prox_and_average(theta, averaged, average_start, eta, t, l1):
 @nb.njit(inline="always")
 def _finish_block(
     theta, G, state, averaged, average_start, m, eta, t, update, hyper, l2, l1,
-    fit_intercept,
+    intercept,
 ):  # fmt: skip
     # Mean gradient of the block plus the smooth penalty, then the update rule.
     n_outputs, width = G.shape
@@ -112,8 +113,8 @@ def _finish_block(
     for j in range(n_outputs):
         for f in range(d):
             G[j, f] = G[j, f] * inv_m + l2 * theta[j, f]
-        # A product with fit_intercept = 0 would turn an infinite gradient into NaN.
-        G[j, d] = G[j, d] * inv_m if fit_intercept else 0.0
+        # A product with intercept = 0 would turn an infinite gradient into NaN.
+        G[j, d] = G[j, d] * (inv_m * intercept) if intercept != 0.0 else 0.0
     update(theta, G, state, eta, t, hyper)
     _prox_and_average(theta, averaged, average_start, eta, t, l1)
 
@@ -131,7 +132,7 @@ def _finish_block(
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, fit_intercept, plain,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
 
@@ -166,7 +167,7 @@ def dense_epoch(
             i = order[position]
             x = X[i]
             for j in range(n_outputs):
-                s = theta[j, d]
+                s = theta[j, d] * intercept
                 for f in range(d):
                     s += theta[j, f] * x[f]
                 p[j] = s
@@ -177,8 +178,8 @@ def dense_epoch(
                     gj = g[j]
                     for f in range(d):
                         theta[j, f] -= eta * (gj * x[f] + l2 * theta[j, f])
-                    if fit_intercept:
-                        theta[j, d] -= eta * gj
+                    if intercept != 0.0:
+                        theta[j, d] -= eta * gj * intercept
                 continue
             for j in range(n_outputs):
                 gj = g[j]
@@ -194,7 +195,7 @@ def dense_epoch(
         _finish_block(
             theta, G, state, averaged, average_start, stop - start,
             etas[block] * (stop - start) / min(batch_size, n),
-            t0 + block + 1, update, hyper, l2, l1, fit_intercept,
+            t0 + block + 1, update, hyper, l2, l1, intercept,
         )  # fmt: skip
     return total
 
@@ -202,7 +203,7 @@ def dense_epoch(
 @nb.njit(inline="always")
 def _csr_lazy_online_epoch(
     data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
-    fit_intercept,
+    intercept,
 ):  # fmt: skip
     # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
     # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
@@ -223,7 +224,7 @@ def _csr_lazy_online_epoch(
             s = 0.0
             for k in range(lo, hi):
                 s += theta[j, indices[k]] * data[k]
-            p[j] = scale * s + theta[j, d]
+            p[j] = scale * s + theta[j, d] * intercept
         total += loss(p, Y[i], W[i], g, loss_params)
         eta = etas[position]
         shrink = 1.0 - eta * l2
@@ -240,8 +241,8 @@ def _csr_lazy_online_epoch(
                 scaled = step / scale  # one division per row, not per non-zero
                 for k in range(lo, hi):
                     theta[j, indices[k]] -= scaled * data[k]
-                if fit_intercept:
-                    theta[j, d] -= step
+                if intercept != 0.0:
+                    theta[j, d] -= step * intercept
     for j in range(n_outputs):
         for f in range(d):
             theta[j, f] *= scale
@@ -263,7 +264,7 @@ def _csr_lazy_online_epoch(
 )
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
-    average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, fit_intercept,
+    average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
     plain,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
@@ -275,7 +276,7 @@ def csr_epoch(
     if plain and batch_size == 1 and l1 == 0.0 and average_start == 0:
         return _csr_lazy_online_epoch(
             data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
-            fit_intercept,
+            intercept,
         )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1
@@ -294,7 +295,7 @@ def csr_epoch(
             i = order[position]
             lo, hi = indptr[i], indptr[i + 1]
             for j in range(n_outputs):
-                s = theta[j, d]
+                s = theta[j, d] * intercept
                 for k in range(lo, hi):
                     s += theta[j, indices[k]] * data[k]
                 p[j] = s
@@ -308,7 +309,7 @@ def csr_epoch(
         _finish_block(
             theta, G, state, averaged, average_start, stop - start,
             etas[block] * (stop - start) / min(batch_size, n),
-            t0 + block + 1, update, hyper, l2, l1, fit_intercept,
+            t0 + block + 1, update, hyper, l2, l1, intercept,
         )  # fmt: skip
     return total
 
@@ -341,7 +342,7 @@ def _objective_signature(ft, x_types):
         # Y, W, theta, and the gradient, accumulated in float64 whatever the data
         *x_types, ft[:, ::1], ft[:, ::1], ft[:, ::1], types.float64[:, ::1],
         types.FunctionType(loss_signature(ft)), types.float64[::1],
-        types.boolean,  # with_gradient
+        types.float64, types.boolean,  # intercept, with_gradient
     )  # fmt: skip
 
 
@@ -355,7 +356,9 @@ def _objective_signature(ft, x_types):
     nogil=True,
     fastmath=FASTMATH,
 )
-def dense_loss_and_gradient(X, Y, W, theta, grad, loss, loss_params, with_gradient):
+def dense_loss_and_gradient(
+    X, Y, W, theta, grad, loss, loss_params, intercept, with_gradient
+):
     """Sum of the weighted losses at ``theta``; the sum of their gradients into ``grad``.
 
     One sequential pass over ``X`` does what ``X @ theta.T`` then
@@ -373,7 +376,7 @@ def dense_loss_and_gradient(X, Y, W, theta, grad, loss, loss_params, with_gradie
     for i in range(X.shape[0]):
         x = X[i]
         for j in range(n_outputs):
-            s = theta[j, d]
+            s = theta[j, d] * intercept
             for f in range(d):
                 s += theta[j, f] * x[f]
             p[j] = s
@@ -385,7 +388,7 @@ def dense_loss_and_gradient(X, Y, W, theta, grad, loss, loss_params, with_gradie
             if gj != 0.0:
                 for f in range(d):
                     grad[j, f] += gj * x[f]
-                grad[j, d] += gj
+                grad[j, d] += gj * intercept
     return total
 
 
@@ -400,7 +403,8 @@ def dense_loss_and_gradient(X, Y, W, theta, grad, loss, loss_params, with_gradie
     fastmath=SPARSE_FASTMATH,
 )
 def csr_loss_and_gradient(
-    data, indices, indptr, Y, W, theta, grad, loss, loss_params, with_gradient
+    data, indices, indptr, Y, W, theta, grad, loss, loss_params, intercept,
+    with_gradient,
 ):
     """:func:`dense_loss_and_gradient` for a CSR matrix given by its three arrays."""
     n_outputs, width = theta.shape
@@ -413,7 +417,7 @@ def csr_loss_and_gradient(
     for i in range(indptr.shape[0] - 1):
         lo, hi = indptr[i], indptr[i + 1]
         for j in range(n_outputs):
-            s = theta[j, d]
+            s = theta[j, d] * intercept
             for k in range(lo, hi):
                 s += theta[j, indices[k]] * data[k]
             p[j] = s
@@ -425,5 +429,5 @@ def csr_loss_and_gradient(
             if gj != 0.0:
                 for k in range(lo, hi):
                     grad[j, indices[k]] += gj * data[k]
-                grad[j, d] += gj
+                grad[j, d] += gj * intercept
     return total

@@ -43,14 +43,6 @@ def _weight(w, j):
     return w[j] if w.shape[0] > 1 else w[0]
 
 
-@nb.njit(inline="always")
-def _log1pexp(z):
-    # log(1 + exp(z)) without overflow for large |z|.
-    if z > 0:
-        return z + np.log1p(np.exp(-z))
-    return np.log1p(np.exp(z))
-
-
 # --- regression ------------------------------------------------------------
 
 
@@ -176,13 +168,15 @@ def log_loss(p, y, w, g, params):
     for j in range(p.shape[0]):
         wj = _weight(w, j)
         z = p[j] * y[j]
-        # d/dp log(1 + exp(-z)) = -y * sigmoid(-z); written to avoid exp overflow.
+        # One exp serves the loss and its derivative -y * sigmoid(-z), and
+        # exp(-|z|) never overflows: log(1 + exp(-z)) = max(-z, 0) + log1p(e).
+        e = np.exp(-abs(z))
         if z > 0:
-            e = np.exp(-z)
             g[j] = -wj * y[j] * e / (1.0 + e)
+            value += wj * np.log1p(e)
         else:
-            g[j] = -wj * y[j] / (1.0 + np.exp(z))
-        value += wj * _log1pexp(-z)
+            g[j] = -wj * y[j] / (1.0 + e)
+            value += wj * (np.log1p(e) - z)
     return value
 
 

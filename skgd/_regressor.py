@@ -51,6 +51,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     {alpha}
     {l1_ratio}
     {fit_intercept}
+    {intercept_scaling}
     {solver}
     {batch_size}
     {optimizer}
@@ -132,6 +133,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         alpha=1e-4,
         l1_ratio=0.15,
         fit_intercept=True,
+        intercept_scaling=1.0,
         solver="batch",
         batch_size=32,
         optimizer="sgd",
@@ -165,6 +167,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
         self.solver = solver
         self.batch_size = batch_size
         self.optimizer = optimizer
@@ -228,14 +231,16 @@ class GDRegressor(RegressorMixin, BaseGD):
         return np.sort(train), np.sort(val)
 
     def _score_theta(self, theta, X, y, sample_weight):
-        prediction = X @ theta[:, :-1].T + theta[:, -1]
+        coef, intercept = self._coef_and_intercept(theta)
+        prediction = X @ coef.T + intercept
         if y.ndim == 1:
             prediction = prediction[:, 0]
         return r2_score(y, prediction, sample_weight=sample_weight)
 
     def _fitted_parameters(self, theta):
-        coef = theta[0, :-1] if self._y_ndim == 1 else theta[:, :-1]
-        return {"coef_": coef.copy(), "intercept_": theta[:, -1].copy()}
+        coef, intercept = self._coef_and_intercept(theta)
+        coef = coef[0] if self._y_ndim == 1 else coef
+        return {"coef_": coef.copy(), "intercept_": intercept}
 
     # --- public API ----------------------------------------------------------------
 

@@ -66,6 +66,9 @@ class Objective:
     ``W`` holds each sample's weight divided by the mean weight of the
     training rows (zero for rows held out for validation), so the objective is
     the weighted mean loss ``(1/S) sum_i s_i loss_i`` of the documentation.
+    ``theta``'s last column weighs a constant feature of value ``intercept``
+    (the estimator's ``intercept_scaling``; 0 without an intercept), so the
+    intercept is ``intercept * theta[:, -1]``.
     """
 
     X: object
@@ -74,11 +77,15 @@ class Objective:
     n_train: int
     loss: object
     penalty: object
-    fit_intercept: bool
+    intercept: float
+
+    @property
+    def fit_intercept(self):
+        return self.intercept != 0.0
 
     def predict(self, theta):
         P = self.X @ theta[:, :-1].T
-        P += theta[:, -1]
+        P += theta[:, -1] * self.intercept
         return np.ascontiguousarray(P, dtype=self.Y.dtype)
 
     def value_at_zero(self):
@@ -103,12 +110,12 @@ class Objective:
             if sp.issparse(X) and X.format == "csr" and X.data.flags.writeable:
                 total = csr_loss_and_gradient(
                     X.data, X.indices, X.indptr, self.Y, self.W, theta, grad,
-                    loss.kernel, loss.params_array, gradient,
+                    loss.kernel, loss.params_array, self.intercept, gradient,
                 )  # fmt: skip
             elif not sp.issparse(X) and X.flags.c_contiguous:
                 total = dense_loss_and_gradient(
                     X, self.Y, self.W, theta, grad, loss.kernel, loss.params_array,
-                    gradient,
+                    self.intercept, gradient,
                 )  # fmt: skip
             else:  # other layouts: two BLAS passes rather than a copy of X
                 P = self.predict(theta)
@@ -116,7 +123,7 @@ class Objective:
                 total = loss_rows(P, self.Y, self.W, G, loss.kernel, loss.params_array)
                 if gradient:
                     grad[:, :-1] = (X.T @ G).T
-                    grad[:, -1] = G.sum(axis=0)
+                    grad[:, -1] = G.sum(axis=0) * self.intercept
         coef = theta[:, :-1]
         value = total / self.n_train + self.penalty.value(coef)
         if not gradient:
@@ -128,8 +135,8 @@ class Objective:
         return value, grad.astype(theta.dtype, copy=False)
 
 
-def largest_curvature(X, W, n_train, fit_intercept):
-    """Largest eigenvalue of ``[X, 1]^T diag(W) [X, 1] / n_train``.
+def largest_curvature(X, W, n_train, intercept):
+    """Largest eigenvalue of ``[X, c]^T diag(W) [X, c] / n_train``.
 
     Times the loss's curvature bound, plus the L2 strength, it is the
     Lipschitz constant of the full gradient, whose inverse is the classic
@@ -139,12 +146,12 @@ def largest_curvature(X, W, n_train, fit_intercept):
     it from products with ``X`` alone. Lanczos approaches the eigenvalue
     from below, so the estimate is raised by 2% to keep the step safe. The
     start vector is fixed, not drawn from the estimator's random state, so
-    the step depends on the data alone.
+    the step depends on the data alone. ``c`` is ``intercept``, the value of
+    the intercept's constant feature (0 without one).
     """
     d = X.shape[1]
     # Per-output weights (one-vs-rest): the largest bounds every output's curvature.
     w = W.max(axis=1).astype(np.float64)
-    intercept = 1.0 if fit_intercept else 0.0
     if d + 1 <= EXACT_CURVATURE_MAX_FEATURES:
         gram = np.zeros((d + 1, d + 1))
         for start in range(0, X.shape[0], 65536):
@@ -185,8 +192,8 @@ def largest_curvature(X, W, n_train, fit_intercept):
     return 1.02 * max(float(eigenvalue), 0.0)
 
 
-def largest_row_curvature(X, W, fit_intercept):
-    """``max_i w_i (||x_i||^2 + 1)``: the largest curvature of one sample's term.
+def largest_row_curvature(X, W, intercept):
+    """``max_i w_i (||x_i||^2 + c^2)``: the largest curvature of one sample's term.
 
     Its inverse is the safe step of the online and mini-batch solvers, the
     way scikit-learn's SAG solver picks its automatic step.
@@ -196,7 +203,7 @@ def largest_row_curvature(X, W, fit_intercept):
     else:
         squared_norms = np.einsum("ij,ij->i", X, X)
     w = W.max(axis=1)
-    return float(np.max(w * (squared_norms + float(fit_intercept)), initial=0.0))
+    return float(np.max(w * (squared_norms + intercept**2), initial=0.0))
 
 
 @dataclass
@@ -383,7 +390,7 @@ class Trainer:
             state.optimizer_state, state.averaged, self.average_start, rates,
             state.t, obj.loss.kernel,
             obj.loss.params_array, opt.kernel, opt.hyper_array, obj.penalty.l2,
-            obj.penalty.l1, float(obj.fit_intercept),
+            obj.penalty.l1, float(obj.intercept),
             opt.name == "sgd" and opt.hyper[0] == 0.0,
         )  # fmt: skip
         state.t += n_updates

@@ -130,6 +130,20 @@ def test_batch_log_loss_is_logistic_regression(n_classes, weights):
     assert relative_error(clf, reference) < 1e-5
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_intercept_scaling_keeps_the_logistic_regression_minimiser(n_classes):
+    # The intercept as the weight of a feature of value 0.5 (or 2): the same
+    # objective and minimiser, reached along another path.
+    X, y = problem(n_classes)
+    reference = logistic_regression(X, y, None, None)
+    for scaling in (0.5, 2.0):
+        clf = GDClassifier(
+            alpha=ALPHA, intercept_scaling=scaling, momentum=0.9, nesterov=True,
+            tol=None, max_iter=300,
+        ).fit(X, y)  # fmt: skip
+        assert relative_error(clf, reference) < 1e-5
+
+
 # SGD's own schedule 1/(alpha (t0 + t)) (Bottou) decays to zero, so the
 # stochastic solvers converge to the minimiser instead of hovering around it.
 # With random reshuffling (each sample once per epoch) the error falls like

@@ -124,6 +124,10 @@ def _regressor_cases():
     # 80 features: eta0='auto' takes the Lanczos branch (distributed matvecs).
     yield "lanczos", GDRegressor(max_iter=15), *regression(n_features=80), None
     yield "adam", GDRegressor(optimizer="adam", max_iter=15), X, y, None
+    yield (
+        "scaled-intercept", GDRegressor(intercept_scaling=0.3, max_iter=15), X, y,
+        None,
+    )  # fmt: skip
 
 
 def _classifier_cases():

@@ -36,6 +36,11 @@ NOTES = {
     "* alpha))``.",
     "l1_ratio": "Same.",
     "fit_intercept": "Same; the intercept is never penalised.",
+    "intercept_scaling": "New (the name of "
+    ":class:`~sklearn.linear_model.LogisticRegression`'s): the intercept is the "
+    "weight of a constant feature of this value. ``0.1`` gives SGD's 0.01 damping "
+    "of intercept steps on sparse data; the features' scale conditions "
+    "uncentred data.",
     "max_iter": "Same: the most epochs (passes over the data).",
     "tol": "Same rule; a tighter default, because full-batch descent makes "
     "steady small gains.",
