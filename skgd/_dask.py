@@ -279,9 +279,7 @@ class DaskObjective:
 
         def matvec(v):
             v = np.ravel(v)
-            return sum(
-                self.map(_block_gram_matvec, v, self.n_train, self.intercept)
-            )
+            return sum(self.map(_block_gram_matvec, v, self.n_train, self.intercept))
 
         operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
         start_vector = np.random.RandomState(0).standard_normal(size)
@@ -298,10 +296,8 @@ class DaskObjective:
 
 def _block_objective(block, spec, n_outputs, n_train):
     X, Y, W = block
-    return Objective(
-        X, Y, W, n_train, spec._make_loss(n_outputs), Penalty(),
-        spec._intercept_feature,
-    )
+    loss = spec._make_loss(n_outputs)
+    return Objective(X, Y, W, n_train, loss, Penalty(), spec._intercept_feature)
 
 
 def _block_share(block, spec, n_outputs, n_train, theta, gradient):

@@ -2,7 +2,8 @@
 
 The loss and the update rule arrive as first-class functions with fixed
 signatures (see ``_losses`` and ``_optimizers``), so one kernel serves every
-combination and stays in numba's on-disk cache. Parameters are one array
+combination and stays in numba's on-disk cache; each signature compiles at
+its first use (``_lazy``). Parameters are one array
 ``theta`` of shape ``(n_outputs, n_features + 1)``: the last column is the
 weight of a constant feature ``intercept`` (``intercept_scaling``, or 0
 without an intercept), which the penalties never touch.
@@ -12,6 +13,7 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ._lazy import lazy_njit
 from ._losses import FLOAT_TYPES, loss_signature
 from ._optimizers import update_signature
 from ._prefetch import prefetch_row, prefetch_span
@@ -119,7 +121,7 @@ def _finish_block(
     _prox_and_average(theta, averaged, average_start, eta, t, l1)
 
 
-@nb.njit(
+@lazy_njit(
     # Read-only X too (memory-mapped data), which numba types separately.
     [
         _stochastic_signature(ft, (x,))
@@ -249,7 +251,7 @@ def _csr_lazy_online_epoch(
     return total
 
 
-@nb.njit(
+@lazy_njit(
     [
         _stochastic_signature(ft, (ft[::1], types.int32[::1], types.int32[::1]))
         for ft in FLOAT_TYPES
@@ -314,7 +316,7 @@ def csr_epoch(
     return total
 
 
-@nb.njit(
+@lazy_njit(
     [
         types.float64(
             ft[:, ::1],
@@ -346,7 +348,7 @@ def _objective_signature(ft, x_types):
     )  # fmt: skip
 
 
-@nb.njit(
+@lazy_njit(
     [
         _objective_signature(ft, (x,))
         for ft in FLOAT_TYPES
@@ -392,7 +394,7 @@ def dense_loss_and_gradient(
     return total
 
 
-@nb.njit(
+@lazy_njit(
     [
         _objective_signature(ft, (ft[::1], it[::1], it[::1]))
         for ft in FLOAT_TYPES
@@ -405,7 +407,7 @@ def dense_loss_and_gradient(
 def csr_loss_and_gradient(
     data, indices, indptr, Y, W, theta, grad, loss, loss_params, intercept,
     with_gradient,
-):
+):  # fmt: skip
     """:func:`dense_loss_and_gradient` for a CSR matrix given by its three arrays."""
     n_outputs, width = theta.shape
     d = width - 1

@@ -11,9 +11,11 @@ derivative ``w * dloss/dp`` into ``g`` and returns the weighted loss value.
 The solvers only ever call this function, so a new loss is one function here
 and one entry in a table: no solver changes.
 
-The signature is explicit (float32 and float64), which lets the solvers take
-the function as a first-class argument *and* keep numba's on-disk cache; a
-plain dispatcher argument would force a recompilation in every new process.
+The kernels declare this signature (float32 and float64) for their loss
+argument, which lets them take the function as a first-class argument *and*
+keep numba's on-disk cache; a plain dispatcher argument would force a
+recompilation in every new process. A loss is compiled for a float type when
+a kernel first receives it.
 """
 
 from dataclasses import dataclass, field
@@ -32,9 +34,9 @@ def loss_signature(ft):
 
 
 def _compile(func):
-    return nb.njit([loss_signature(ft) for ft in FLOAT_TYPES], cache=True, nogil=True)(
-        func
-    )
+    # No signatures: each is compiled (or loaded from the cache) when a
+    # kernel first takes the function as an argument of that type.
+    return nb.njit(cache=True, nogil=True)(func)
 
 
 @nb.njit(inline="always")

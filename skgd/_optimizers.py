@@ -22,8 +22,6 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from ._losses import FLOAT_TYPES
-
 # Added to the root of the second moment so a parameter whose gradient has
 # always been zero does not divide by zero (Kingma & Ba's value).
 ADAPTIVE_EPS = 1e-8
@@ -41,9 +39,9 @@ def update_signature(ft):
 
 
 def _compile(func):
-    return nb.njit(
-        [update_signature(ft) for ft in FLOAT_TYPES], cache=True, nogil=True
-    )(func)
+    # No signatures: each is compiled (or loaded from the cache) when a
+    # kernel first takes the function as an argument of that type.
+    return nb.njit(cache=True, nogil=True)(func)
 
 
 @_compile

@@ -25,6 +25,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 import skgd
 from skgd import GDClassifier, GDRegressor
 from skgd._kernels import dense_epoch
+from skgd._lazy import LazyDispatcher
 from skgd._losses import regression_loss
 from skgd._optimizers import make_optimizer
 
@@ -41,6 +42,8 @@ def compiled_entry_points():
     for module_info in pkgutil.iter_modules(skgd.__path__):
         module = importlib.import_module(f"skgd.{module_info.name}")
         for name, obj in vars(module).items():
+            if isinstance(obj, LazyDispatcher):
+                obj = obj._dispatcher  # compiled on first use, by this dispatcher
             if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
                 if obj.targetoptions.get("inline", "never") == "never":
                     found.append(pytest.param(obj, id=f"{module_info.name}.{name}"))

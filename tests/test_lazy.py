@@ -1,0 +1,64 @@
+"""Kernels compile each signature at its first use (``skgd._lazy``)."""
+
+import threading
+
+import numpy as np
+import pytest
+from numba import types
+
+from skgd._lazy import lazy_njit
+
+SIGNATURES = [
+    types.float64(ft[::1], types.float64) for ft in (types.float64, types.float32)
+]
+
+
+def make_kernel():
+    @lazy_njit(SIGNATURES, nogil=True)
+    def scaled_sum(x, factor):
+        total = 0.0
+        for value in x:
+            total += value
+        return total * factor
+
+    return scaled_sum
+
+
+def test_nothing_compiles_before_the_first_call():
+    kernel = make_kernel()
+    assert len(kernel._dispatcher.overloads) == 0
+    assert kernel(np.arange(4.0), 2.0) == 12.0
+    assert [args[0].dtype for args in kernel._dispatcher.overloads] == [types.float64]
+
+
+def test_each_signature_compiles_once_and_never_specialises():
+    kernel = make_kernel()
+    x32 = np.arange(4, dtype=np.float32)
+    for _ in range(3):
+        assert kernel(x32, 1) == 6.0  # an int factor converts, as with eager njit
+        assert kernel(np.arange(4.0), 0.5) == 3.0
+    assert len(kernel._dispatcher.overloads) == 2
+
+
+def test_arrays_of_no_signature_are_refused_with_the_kernels_name():
+    kernel = make_kernel()
+    with pytest.raises(TypeError, match="scaled_sum has no signature for"):
+        kernel(np.arange(8.0)[::2], 1.0)  # not contiguous
+    with pytest.raises(TypeError, match="scaled_sum has no signature for"):
+        kernel(np.arange(4), 1.0)  # integers
+    assert len(kernel._dispatcher.overloads) == 0
+
+
+def test_concurrent_first_calls_compile_once():
+    kernel = make_kernel()
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(kernel(np.ones(5), 1.0)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [5.0] * 4
+    assert len(kernel._dispatcher.overloads) == 1
