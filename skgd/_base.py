@@ -31,8 +31,6 @@ from ._solver import (
     Stopping,
     Trainer,
     TrainingState,
-    largest_curvature,
-    largest_row_curvature,
     train,
 )
 from .schedules import make_schedule
@@ -250,45 +248,43 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             beta_1=self.beta_1, beta_2=self.beta_2, rho=self.rho,
         )  # fmt: skip
 
-    def _automatic_trial_step(self, X, W, n_train, loss, penalty, objective, theta):
+    def _automatic_trial_step(self, objective, theta):
         """The perturbation solver's first step: ``sqrt(2 f0 / L)`` per coordinate.
 
         ``sqrt(2 (f0 - f*) / L)`` bounds how far the minimiser can be from a
         start whose objective is ``f0`` for a loss of curvature ``L``; spread
         over the parameters, it is the scale of a useful first trial.
         """
-        curvature = largest_curvature(X, W, n_train, self._intercept_feature)
-        lipschitz = loss.curvature * curvature + penalty.l2
+        lipschitz = objective.loss.curvature * objective.curvature()
+        lipschitz += objective.penalty.l2
         start_value = objective.evaluate(theta, gradient=False)[0]
         if lipschitz <= 0 or not start_value > 0:
             return 1.0
         return float(np.sqrt(2.0 * start_value / lipschitz / theta.size))
 
-    def _automatic_eta0(self, X, W, n_train, loss, penalty):
+    def _automatic_eta0(self, objective):
         """``1 / L``: L bounds the curvature of what one update descends.
 
         The full objective's for the batch solver (largest eigenvalue of the
-        weighted Gram matrix: exact for few features, Lanczos beyond); one sample's for online
-        (the largest weighted squared row norm, as scikit-learn's SAG solver);
-        for mini-batches of ``b`` of ``n`` samples drawn without replacement,
-        the expected smoothness ``(n (b-1) L_full + (n-b) L_row) / (b (n-1))``
-        of Gower et al. (2019), which moves from the online step at ``b=1``
-        to the batch step at ``b=n``.
+        weighted Gram matrix: exact for few features, Lanczos beyond); one
+        sample's for online (the largest weighted squared row norm, as
+        scikit-learn's SAG solver); for mini-batches of ``b`` of ``n`` samples
+        drawn without replacement, the expected smoothness
+        ``(n (b-1) L_full + (n-b) L_row) / (b (n-1))`` of Gower et al. (2019),
+        which moves from the online step at ``b=1`` to the batch step at
+        ``b=n``. ``objective`` computes the curvatures where the data lies
+        (in memory, or on a dask cluster).
         """
-        batch_size = {"online": 1, "minibatch": self.batch_size}.get(
-            self.solver, n_train
-        )
-        batch_size = min(batch_size, n_train)
-        b, n = batch_size, n_train
+        n = objective.n_train
+        b = min({"online": 1, "minibatch": self.batch_size}.get(self.solver, n), n)
         if b == n:
-            curvature = largest_curvature(X, W, n, self._intercept_feature)
+            curvature = objective.curvature()
         elif b == 1:
-            curvature = largest_row_curvature(X, W, self._intercept_feature)
+            curvature = objective.row_curvature()
         else:
-            full = largest_curvature(X, W, n, self._intercept_feature)
-            row = largest_row_curvature(X, W, self._intercept_feature)
+            full, row = objective.curvature(), objective.row_curvature()
             curvature = (n * (b - 1) * full + (n - b) * row) / (b * (n - 1))
-        lipschitz = loss.curvature * curvature + penalty.l2
+        lipschitz = objective.loss.curvature * curvature + objective.penalty.l2
         if lipschitz <= 0:  # all-zero data: any step is safe
             return 1.0
         step = 1.0 / lipschitz
@@ -537,27 +533,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.solver == "perturbation":
             if continuing:  # the trial step keeps adapting from where it was
                 return self.eta0_
-            return self._automatic_trial_step(
-                objective.X, objective.W, objective.n_train, objective.loss,
-                objective.penalty, objective, state.theta,
-            )  # fmt: skip
+            return self._automatic_trial_step(objective, state.theta)
         if optimizer.auto_eta0 is not None:
             # The usual fixed rate, but never a first step longer than the
             # distance to the minimiser can be (see _automatic_trial_step).
             return min(
                 optimizer.auto_eta0,
-                self._automatic_trial_step(
-                    objective.X, objective.W, objective.n_train, objective.loss,
-                    objective.penalty, objective, state.theta,
-                ),
-            )  # fmt: skip
-        eta0 = self._automatic_eta0(
-            objective.X,
-            objective.W,
-            objective.n_train,
-            objective.loss,
-            objective.penalty,
-        )
+                self._automatic_trial_step(objective, state.theta),
+            )
+        eta0 = self._automatic_eta0(objective)
         if continuing:  # a later chunk may need a smaller step, never a larger
             eta0 = min(eta0, self.eta0_)
         return eta0

@@ -85,7 +85,7 @@ def fit_dask(
         state.theta[:, -1] = 0.0
     rng = estimator._rng if continuing else check_random_state(estimator.random_state)
     estimator._rng = rng
-    eta0 = _initial_rate(estimator, objective, state, optimizer, continuing)
+    eta0 = estimator._initial_rate(objective, state, optimizer, continuing)
     mixing = estimator.solver in STOCHASTIC_SOLVERS
     trainer = (MixingTrainer if mixing else Trainer)(
         objective, estimator.solver, estimator.batch_size, optimizer,
@@ -334,39 +334,6 @@ def _block_gram_matvec(block, v, n_train, intercept):
 def _block_row_curvature(block, intercept):
     X, _, W = block
     return largest_row_curvature(X, W, intercept)
-
-
-def _initial_rate(estimator, objective, state, optimizer, continuing):
-    """``BaseGD._initial_rate``, with the curvatures of the data from the cluster."""
-    if estimator.eta0 != "auto":
-        return float(estimator.eta0)
-    loss, penalty = objective.loss, objective.penalty
-    if estimator.solver == "perturbation":
-        if continuing:
-            return estimator.eta0_
-        lipschitz = loss.curvature * objective.curvature() + penalty.l2
-        start_value = objective.evaluate(state.theta, gradient=False)[0]
-        if lipschitz <= 0 or not start_value > 0:
-            return 1.0
-        return float(np.sqrt(2.0 * start_value / lipschitz / state.theta.size))
-    if optimizer.auto_eta0 is not None:
-        return optimizer.auto_eta0
-    n = objective.n_train
-    b = min(
-        {"online": 1, "minibatch": estimator.batch_size}.get(estimator.solver, n), n
-    )
-    if b == n:
-        curvature = objective.curvature()
-    elif b == 1:
-        curvature = objective.row_curvature()
-    else:
-        full, row = objective.curvature(), objective.row_curvature()
-        curvature = (n * (b - 1) * full + (n - b) * row) / (b * (n - 1))
-    lipschitz = loss.curvature * curvature + penalty.l2
-    eta0 = 1.0 if lipschitz <= 0 else 1.0 / lipschitz
-    if lipschitz > 0 and estimator.solver != "batch" and estimator.optimizer == "sgd":
-        eta0 *= 1.0 - estimator.momentum
-    return min(eta0, estimator.eta0_) if continuing else eta0
 
 
 # --- iterative parameter mixing ----------------------------------------------------

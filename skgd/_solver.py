@@ -88,6 +88,14 @@ class Objective:
         P += theta[:, -1] * self.intercept
         return np.ascontiguousarray(P, dtype=self.Y.dtype)
 
+    def curvature(self):
+        """:func:`largest_curvature` of the training rows."""
+        return largest_curvature(self.X, self.W, self.n_train, self.intercept)
+
+    def row_curvature(self):
+        """:func:`largest_row_curvature` of the training rows."""
+        return largest_row_curvature(self.X, self.W, self.intercept)
+
     def value_at_zero(self):
         """The objective of all-zero parameters (no pass over ``X`` needed)."""
         P = np.zeros(self.Y.shape, dtype=self.Y.dtype)
