@@ -24,8 +24,6 @@ import copy
 import math
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.base import clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
@@ -41,6 +39,9 @@ from ._solver import (
     Objective,
     Trainer,
     largest_row_curvature,
+    top_eigenvalue,
+    weighted_gram,
+    weighted_gram_matvec,
 )
 
 try:
@@ -275,19 +276,12 @@ class DaskObjective:
         size = self.n_features + 1
         if size <= EXACT_CURVATURE_MAX_FEATURES:
             gram = sum(self.map(_block_gram, self.intercept))
-            return float(np.linalg.eigvalsh(gram / self.n_train)[-1])
+            return top_eigenvalue(size, gram=gram / self.n_train)
 
         def matvec(v):
-            v = np.ravel(v)
-            return sum(self.map(_block_gram_matvec, v, self.n_train, self.intercept))
+            return sum(self.map(_block_gram_matvec, v, self.intercept)) / self.n_train
 
-        operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
-        start_vector = np.random.RandomState(0).standard_normal(size)
-        (eigenvalue,) = eigsh(
-            operator, k=1, which="LA", tol=1e-2, ncv=min(8, size), v0=start_vector,
-            return_eigenvectors=False,
-        )  # fmt: skip
-        return 1.02 * max(float(eigenvalue), 0.0)
+        return top_eigenvalue(size, matvec=matvec)
 
     def row_curvature(self):
         """:func:`skgd._solver.largest_row_curvature`: the largest over the blocks."""
@@ -309,26 +303,13 @@ def _block_value_at_zero(block, spec, n_outputs, n_train):
 
 
 def _block_gram(block, intercept):
-    # [X, 1]^T diag(w) [X, 1] of the block, formed as largest_curvature forms
-    # it, a few thousand rows at a time so that its float64 copies stay small.
     X, _, W = block
-    w = W.max(axis=1).astype(np.float64)
-    gram = 0.0
-    for start in range(0, X.shape[0], GRAM_ROWS):
-        rows = slice(start, start + GRAM_ROWS)
-        part = X[rows].toarray() if sp.issparse(X) else np.asarray(X[rows], np.float64)
-        A = np.hstack([part, np.full((part.shape[0], 1), intercept)])
-        gram = gram + A.T @ (A * w[rows, np.newaxis])
-    return gram
+    return weighted_gram(X, W.max(axis=1), intercept, chunk=GRAM_ROWS)
 
 
-def _block_gram_matvec(block, v, n_train, intercept):
+def _block_gram_matvec(block, v, intercept):
     X, _, W = block
-    v = v.astype(X.dtype)
-    u = (X @ v[:-1] + intercept * v[-1]) * W.max(axis=1).astype(np.float64) / n_train
-    # In X's precision: X.T @ (float64 u) would copy a float32 X to float64.
-    u = u.astype(X.dtype, copy=False)
-    return np.append(X.T @ u, intercept * u.sum())
+    return weighted_gram_matvec(X, W.max(axis=1), intercept, v)
 
 
 def _block_row_curvature(block, intercept):

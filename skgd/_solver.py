@@ -148,53 +148,67 @@ def largest_curvature(X, W, n_train, intercept):
 
     Times the loss's curvature bound, plus the L2 strength, it is the
     Lipschitz constant of the full gradient, whose inverse is the classic
-    safe step of full-batch gradient descent. With few features the matrix
-    is formed (in chunks of rows, so memory stays small) and its spectrum
-    computed exactly; otherwise a few Lanczos iterations (ARPACK) estimate
-    it from products with ``X`` alone. Lanczos approaches the eigenvalue
-    from below, so the estimate is raised by 2% to keep the step safe. The
-    start vector is fixed, not drawn from the estimator's random state, so
-    the step depends on the data alone. ``c`` is ``intercept``, the value of
-    the intercept's constant feature (0 without one).
+    safe step of full-batch gradient descent. ``c`` is ``intercept``, the
+    value of the intercept's constant feature (0 without one). See
+    :func:`top_eigenvalue` for how it is computed.
     """
-    d = X.shape[1]
     # Per-output weights (one-vs-rest): the largest bounds every output's curvature.
-    w = W.max(axis=1).astype(np.float64)
-    if d + 1 <= EXACT_CURVATURE_MAX_FEATURES:
-        gram = np.zeros((d + 1, d + 1))
-        for start in range(0, X.shape[0], 65536):
-            rows = slice(start, start + 65536)
-            block = X[rows]
-            block = (
-                block.toarray() if sp.issparse(block) else np.asarray(block, np.float64)
-            )
-            A = np.hstack([block, np.full((block.shape[0], 1), intercept)])
-            with np.errstate(over="ignore", invalid="ignore"):
-                gram += A.T @ (A * w[rows, np.newaxis])
+    w = W.max(axis=1)
+    size = X.shape[1] + 1
+    if size <= EXACT_CURVATURE_MAX_FEATURES:
+        return top_eigenvalue(size, gram=weighted_gram(X, w, intercept) / n_train)
+    return top_eigenvalue(
+        size, matvec=lambda v: weighted_gram_matvec(X, w, intercept, v) / n_train
+    )
+
+
+def weighted_gram(X, w, intercept, chunk=65536):
+    """``[X, c]^T diag(w) [X, c]`` in float64, formed ``chunk`` rows at a time
+    so that the float64 copies stay small."""
+    w = np.asarray(w, dtype=np.float64)
+    size = X.shape[1] + 1
+    gram = np.zeros((size, size))
+    for start in range(0, X.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        block = X[rows]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block, np.float64)
+        A = np.hstack([block, np.full((block.shape[0], 1), intercept)])
+        with np.errstate(over="ignore", invalid="ignore"):
+            gram += A.T @ (A * w[rows, np.newaxis])
+    return gram
+
+
+def weighted_gram_matvec(X, w, intercept, v):
+    """``[X, c]^T diag(w) [X, c] v`` by two products with ``X``."""
+    v = np.ravel(v).astype(X.dtype)
+    # Back to X's dtype: a float64 u would make BLAS copy a float32 X.
+    u = ((X @ v[:-1] + intercept * v[-1]) * w).astype(X.dtype, copy=False)
+    return np.append(X.T @ u, intercept * u.sum()).astype(np.float64)
+
+
+def top_eigenvalue(size, gram=None, matvec=None):
+    """The largest eigenvalue of a ``size x size`` positive semi-definite matrix.
+
+    Given the matrix (``gram``), computed exactly. Given only products with
+    it (``matvec``), estimated by a few Lanczos iterations (ARPACK), which
+    approach the eigenvalue from below, so the estimate is raised by 2% to
+    keep a step of its inverse safe. The start vector is fixed, not drawn
+    from the estimator's random state, so the step depends on the data alone.
+    """
+    if gram is not None:
         if not np.all(np.isfinite(gram)):
             raise ValueError(
                 "The features are too large to square in floating point (largest "
-                f"|x| ~ {np.sqrt(np.abs(gram).max()):.3g} or more): scale the data, "
-                "for example with sklearn.preprocessing.StandardScaler."
+                f"|x| ~ {np.sqrt(np.nanmax(np.abs(gram))):.3g} or more): scale the "
+                "data, for example with sklearn.preprocessing.StandardScaler."
             )
-        return float(np.linalg.eigvalsh(gram / n_train)[-1])
-
-    def matvec(v):
-        v = np.ravel(v).astype(X.dtype)
-        # Back to X's dtype: a float64 u would make BLAS copy a float32 X.
-        u = ((X @ v[:-1] + intercept * v[-1]) * w / n_train).astype(X.dtype)
-        z = np.empty(d + 1)
-        z[:-1] = X.T @ u
-        z[-1] = intercept * u.sum()
-        return z
-
-    start = np.random.RandomState(0).standard_normal(d + 1)
-    if not np.any(matvec(start)):  # all-zero data: ARPACK cannot start
+        return float(np.linalg.eigvalsh(gram)[-1])
+    start_vector = np.random.RandomState(0).standard_normal(size)
+    if not np.any(matvec(start_vector)):  # all-zero data: ARPACK cannot start
         return 0.0
-    operator = LinearOperator((d + 1, d + 1), matvec=matvec, dtype=np.float64)
-    start_vector = np.random.RandomState(0).standard_normal(d + 1)
+    operator = LinearOperator((size, size), matvec=matvec, dtype=np.float64)
     (eigenvalue,) = eigsh(
-        operator, k=1, which="LA", tol=1e-2, ncv=min(8, d + 1), v0=start_vector,
+        operator, k=1, which="LA", tol=1e-2, ncv=min(8, size), v0=start_vector,
         return_eigenvectors=False,
     )  # fmt: skip
     return 1.02 * max(float(eigenvalue), 0.0)

@@ -167,6 +167,16 @@ def test_batch_on_dask_equals_batch_on_numpy(client, estimator, X, y, sample_wei
         assert_allclose(ours.predict(X), reference.predict(X), rtol=1e-8)
 
 
+def test_all_zero_features_train_as_on_numpy(client):
+    # 80 columns: the Lanczos branch of the automatic step, which cannot
+    # start from all-zero data (ARPACK) and must report a zero curvature.
+    X, y = np.zeros((N_SAMPLES, 80)), np.linspace(-1.0, 2.0, N_SAMPLES)
+    reference = GDRegressor(max_iter=5, tol=None).fit(X, y)
+    ours = GDRegressor(max_iter=5, tol=None).fit(*to_dask(X, y))
+    assert_same_fit(ours, reference)
+    assert_allclose(ours.intercept_, [y.mean()])
+
+
 def test_batch_on_sparse_blocks_equals_dense_numpy(client):
     X, y = regression()
     X[np.abs(X) < 0.8] = 0.0
