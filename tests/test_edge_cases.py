@@ -493,3 +493,25 @@ def test_initial_values_and_validation_data_are_not_modified(Estimator):
     est.partial_fit(X, y, validation_data=(X_val, y_val))
     for original, copy in zip(inputs, copies, strict=True):
         assert_identical(original, copy)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
+def test_sparse_arrays_fit_as_sparse_matrices(Estimator, solver, fmt):
+    # scipy's sparse arrays (csr_array, csc_array) are the same data as the
+    # older sparse matrices: the same model, bit for bit.
+    X, y = problem(Estimator)
+    X[np.abs(X) < 0.5] = 0.0
+    matrix = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    array = sp.csr_array(X) if fmt == "csr" else sp.csc_array(X)
+    params = dict(solver=solver, max_iter=10, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        from_matrix = Estimator(**params).fit(matrix, y)
+        from_array = Estimator(**params).fit(array, y)
+    np.testing.assert_array_equal(from_array.coef_, from_matrix.coef_)
+    np.testing.assert_array_equal(from_array.intercept_, from_matrix.intercept_)
+    np.testing.assert_array_equal(
+        from_array.predict(array), from_matrix.predict(matrix)
+    )

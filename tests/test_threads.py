@@ -18,9 +18,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numba.core.registry import CPUDispatcher
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multioutput import MultiOutputRegressor
 
 import skgd
 from skgd import GDClassifier, GDRegressor
@@ -175,6 +177,32 @@ def test_concurrent_fits_are_bit_identical_to_sequential(estimator, solver):
     for alone, together in zip(sequential, concurrent, strict=True):
         for name, value in alone.items():
             assert_array_equal(together[name], value, err_msg=name)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("solver", ["batch", "online", "minibatch"])
+def test_outputs_spread_over_threads_equal_the_joint_fit(solver, sparse):
+    # skgd trains every class (one-vs-rest) and every target in one pass, so
+    # it has no n_jobs; scikit-learn's meta-estimators spread the outputs
+    # over threads instead, and each output's fit is the same computation
+    # (same steps, same shuffles), so the coefficients agree to rounding.
+    # (Not the perturbation solver: its trials perturb all outputs at once.)
+    params = dict(solver=solver, eta0=0.05, max_iter=15, tol=None, random_state=0)
+    X, _ = problem("regression", 0)
+    labels = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])  # three classes
+    Y = np.column_stack([X[:, 0] + X[:, 1], X[:, 2] - 2.0 * X[:, 3]])
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.7, 0.0, X))
+    joint = GDClassifier(loss="hinge", **params).fit(X, labels)
+    regression = GDRegressor(**params).fit(X, Y)
+    with joblib.parallel_backend("threading"):
+        ovr = OneVsRestClassifier(GDClassifier(loss="hinge", **params), n_jobs=2)
+        ovr.fit(X, labels)
+        outputs = MultiOutputRegressor(GDRegressor(**params), n_jobs=2).fit(X, Y)
+    assert_allclose(
+        ovr.decision_function(X), joint.decision_function(X), rtol=1e-12, atol=1e-12
+    )
+    assert_allclose(outputs.predict(X), regression.predict(X), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("estimator", [GDRegressor(), GDClassifier()], ids=type)
