@@ -394,10 +394,11 @@ GDRegressor(solver="minibatch", random_state=0).fit(X, y)
 t4 = time.perf_counter()
 import skgd._kernels, skgd._losses, skgd._optimizers
 from numba.core.dispatcher import Dispatcher
+from skgd._lazy import LazyDispatcher
 hits = misses = 0
 for module in (skgd._kernels, skgd._losses, skgd._optimizers):
     for obj in vars(module).values():
-        if isinstance(obj, Dispatcher):
+        if isinstance(obj, (Dispatcher, LazyDispatcher)):
             hits += sum(obj.stats.cache_hits.values())
             misses += sum(obj.stats.cache_misses.values())
 print(json.dumps(dict(

@@ -48,6 +48,11 @@ class LazyDispatcher:
         self._lock = threading.Lock()
         functools.update_wrapper(self, func)
 
+    @property
+    def stats(self):
+        """numba's compilation and cache statistics of the compiled signatures."""
+        return self._dispatcher.stats
+
     def __call__(self, *args):
         key = tuple(_array_type(arg) for arg in args)
         if key not in self._compiled:
