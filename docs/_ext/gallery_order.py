@@ -12,6 +12,7 @@ ORDER = [
     "plot_watching_training.py",
     "plot_decision_boundaries.py",
     "plot_grid_search.py",
+    "plot_sparse_text.py",
     "plot_out_of_core.py",
     "plot_dask_training.py",
 ]
