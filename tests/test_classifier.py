@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import clone
@@ -142,6 +143,34 @@ def test_intercept_scaling_keeps_the_logistic_regression_minimiser(n_classes):
             tol=None, max_iter=300,
         ).fit(X, y)  # fmt: skip
         assert relative_error(clf, reference) < 1e-5
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize(
+    ("loss", "n_classes"), [("hinge", 2), ("log_loss", 2), ("hinge", 3)]
+)
+def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, sparse):
+    # Without shuffling, plain online descent with SGDClassifier's settings
+    # is SGDClassifier's algorithm (one-vs-rest for 3 classes, every class in
+    # the same pass): the same coefficients to rounding. On sparse input SGD
+    # damps the intercept's steps by 0.01, which is intercept_scaling=0.1.
+    X, y = problem(n_classes)
+    if sparse:
+        X = X.copy()
+        X[np.random.RandomState(1).uniform(size=X.shape) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    settings = dict(
+        loss=loss, learning_rate="optimal", alpha=1e-3, max_iter=4, tol=None,
+        shuffle=False,
+    )  # fmt: skip
+    ours = GDClassifier(
+        solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings
+    ).fit(X, y)
+    theirs = SGDClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12
+    )
 
 
 # SGD's own schedule 1/(alpha (t0 + t)) (Bottou) decays to zero, so the

@@ -15,6 +15,7 @@ from scipy import linalg
 from sklearn.base import clone
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDRegressor
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -828,6 +829,28 @@ def test_intercept_scaling_leaves_the_minimiser_alone(scaling):
     coef, intercept = closed_form_solution(est, X, y, sample_weight)
     np.testing.assert_allclose(est.coef_, coef, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(est.intercept_, intercept, rtol=1e-9)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_online_is_scikit_learns_sgd_step_for_step(sparse):
+    # Without shuffling, plain online descent with SGDRegressor's settings is
+    # SGDRegressor's algorithm: the same steps in the same order, so the
+    # same coefficients to rounding. On sparse input SGD damps the
+    # intercept's steps by 0.01, which is intercept_scaling=0.1.
+    X, y, _ = make_problem(n_samples=300, n_features=20)
+    if sparse:
+        X[np.random.RandomState(1).uniform(size=X.shape) < 0.8] = 0.0
+        X = sp.csr_matrix(X)
+    settings = dict(
+        learning_rate="invscaling", eta0=0.02, alpha=1e-3, max_iter=4, tol=None,
+        shuffle=False,
+    )  # fmt: skip
+    ours = GDRegressor(
+        solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings
+    ).fit(X, y)
+    theirs = SGDRegressor(**settings).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10)
 
 
 def test_intercept_on_the_features_scale_fits_unscaled_data():
