@@ -15,7 +15,7 @@ The kernels declare this signature (float32 and float64) for their loss
 argument, which lets them take the function as a first-class argument *and*
 keep numba's on-disk cache; a plain dispatcher argument would force a
 recompilation in every new process. A loss is compiled for a float type when
-a kernel first receives it.
+a kernel first needs it (:meth:`Loss.function`).
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 from numba import types
+
+from ._lazy import first_class
 
 FLOAT_TYPES = (types.float64, types.float32)
 
@@ -231,6 +233,10 @@ class Loss:
     @property
     def params_array(self):
         return np.asarray(self.params, dtype=np.float64)
+
+    def function(self, dtype):
+        """The kernel as the compiled loops take it, for data of ``dtype``."""
+        return first_class(self.kernel, loss_signature, dtype)
 
 
 def regression_loss(name, epsilon):

@@ -22,6 +22,8 @@ import numba as nb
 import numpy as np
 from numba import types
 
+from ._lazy import first_class
+
 # Added to the root of the second moment so a parameter whose gradient has
 # always been zero does not divide by zero (Kingma & Ba's value).
 ADAPTIVE_EPS = 1e-8
@@ -179,6 +181,10 @@ class Optimizer:
     @property
     def hyper_array(self):
         return np.asarray(self.hyper, dtype=np.float64)
+
+    def function(self, dtype):
+        """The kernel as the compiled loops take it, for parameters of ``dtype``."""
+        return first_class(self.kernel, update_signature, dtype)
 
 
 def make_optimizer(name, *, momentum, nesterov, beta_1, beta_2, rho):

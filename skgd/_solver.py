@@ -99,14 +99,11 @@ class Objective:
     def value_at_zero(self):
         """The objective of all-zero parameters (no pass over ``X`` needed)."""
         P = np.zeros(self.Y.shape, dtype=self.Y.dtype)
+        loss = self.loss
         total = loss_rows(
-            P,
-            self.Y,
-            self.W,
-            np.empty_like(P),
-            self.loss.kernel,
-            self.loss.params_array,
-        )
+            P, self.Y, self.W, np.empty_like(P), loss.function(P.dtype),
+            loss.params_array,
+        )  # fmt: skip
         return total / self.n_train
 
     def evaluate(self, theta, gradient=True):
@@ -118,17 +115,20 @@ class Objective:
             if sp.issparse(X) and X.format == "csr" and X.data.flags.writeable:
                 total = csr_loss_and_gradient(
                     X.data, X.indices, X.indptr, self.Y, self.W, theta, grad,
-                    loss.kernel, loss.params_array, self.intercept, gradient,
+                    loss.function(theta.dtype), loss.params_array, self.intercept,
+                    gradient,
                 )  # fmt: skip
             elif not sp.issparse(X) and X.flags.c_contiguous:
                 total = dense_loss_and_gradient(
-                    X, self.Y, self.W, theta, grad, loss.kernel, loss.params_array,
-                    self.intercept, gradient,
+                    X, self.Y, self.W, theta, grad, loss.function(theta.dtype),
+                    loss.params_array, self.intercept, gradient,
                 )  # fmt: skip
             else:  # other layouts: two BLAS passes rather than a copy of X
                 P = self.predict(theta)
                 G = np.empty_like(P)
-                total = loss_rows(P, self.Y, self.W, G, loss.kernel, loss.params_array)
+                total = loss_rows(
+                    P, self.Y, self.W, G, loss.function(P.dtype), loss.params_array
+                )
                 if gradient:
                     grad[:, :-1] = (X.T @ G).T
                     grad[:, -1] = G.sum(axis=0) * self.intercept
@@ -410,8 +410,8 @@ class Trainer:
         kernel(
             *data, obj.Y, obj.W, order, batch_size, state.theta,
             state.optimizer_state, state.averaged, self.average_start, rates,
-            state.t, obj.loss.kernel,
-            obj.loss.params_array, opt.kernel, opt.hyper_array, obj.penalty.l2,
+            state.t, obj.loss.function(state.theta.dtype), obj.loss.params_array,
+            opt.function(state.theta.dtype), opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.intercept),
             opt.name == "sgd" and opt.hyper[0] == 0.0,
         )  # fmt: skip
@@ -567,16 +567,16 @@ def train(
     history = History(with_validation=validation is not None, with_theta=record_theta)
     objective = trainer.objective
     zero_value = objective.value_at_zero()
-    if trainer.uses_full_gradient or np.any(state.theta):
-        start_value = trainer.evaluate(state)
-    else:  # a cold stochastic start: no pass over the data needed
-        start_value = zero_value
+    if trainer.uses_full_gradient:
+        trainer.evaluate(state)  # the first step's gradient
     # The scale divergence is judged against: kept across partial_fit calls
     # and warm starts, so a loss that grows a little per call is still caught.
     if state.reference > 0:
         reference = max(zero_value, state.reference)
-    else:
-        reference = max(start_value, zero_value)
+    elif np.any(state.theta):  # a user's start: its objective sets the scale
+        reference = max(trainer.evaluate(state), zero_value)
+    else:  # all-zero parameters: no pass over the data needed
+        reference = zero_value
     best = None
     converged, n_run, halvings = False, 0, 0
     while n_run < n_epochs:

@@ -2,11 +2,13 @@
 
 import threading
 
+import numba
 import numpy as np
 import pytest
 from numba import types
 
-from skgd._lazy import lazy_njit
+from skgd._lazy import first_class, lazy_njit
+from skgd._losses import loss_signature, regression_loss
 
 SIGNATURES = [
     types.float64(ft[::1], types.float64) for ft in (types.float64, types.float32)
@@ -62,3 +64,14 @@ def test_concurrent_first_calls_compile_once():
         thread.join()
     assert results == [5.0] * 4
     assert len(kernel._dispatcher.overloads) == 1
+
+
+def test_first_class_functions_are_compiled_once_per_dtype():
+    kernel = regression_loss("squared_error", 0.1).kernel
+    f64 = first_class(kernel, loss_signature, np.float64)
+    assert first_class(kernel, loss_signature, np.dtype("float64")) is f64
+    f32 = first_class(kernel, loss_signature, np.float32)
+    assert f32 is not f64
+    # Typed exactly as the kernels' function arguments: no conversion search.
+    assert numba.typeof(f64) == types.FunctionType(loss_signature(types.float64))
+    assert numba.typeof(f32) == types.FunctionType(loss_signature(types.float32))
