@@ -319,13 +319,19 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     f"{previous.theta.shape[0]}."
                 )
             previous = None  # warm_start on other data starts afresh
+        intercept = self._intercept_feature
         if previous is None:
             theta = self._initial_theta(
                 coef_init, intercept_init, n_outputs, width - 1, dtype
             )
             return TrainingState(
-                theta, optimizer.init_state(shape, dtype), optimizer_key=optimizer.key
-            )
+                theta, optimizer.init_state(shape, dtype), optimizer_key=optimizer.key,
+                intercept=intercept,
+            )  # fmt: skip
+        same_rule = previous.optimizer_key == optimizer.key
+        if previous.intercept != intercept:
+            previous = self._rescale_intercept(previous, intercept)
+            same_rule = False  # its intercept slots are in the old units
         theta = self._initial_theta(
             self.coef_, self.intercept_, n_outputs, width - 1, dtype
         )
@@ -338,7 +344,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # validation epoch): resume from the optimizer's own iterate. A
             # coef_ set by the user since is respected.
             theta = previous.theta.astype(dtype, copy=True)
-        same_rule = previous.optimizer_key == optimizer.key
         return TrainingState(
             theta,
             previous.optimizer_state.astype(dtype, copy=True)
@@ -350,7 +355,26 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             previous.averaged.astype(dtype, copy=True),
             optimizer.key,
             previous.reference,
+            intercept,
         )
+
+    def _rescale_intercept(self, previous, intercept):
+        """``previous`` (a copy) for a changed ``intercept_scaling`` or
+        ``fit_intercept``: every stored intercept weight (the iterate, the
+        average, the last reported and the best validated parameters) is
+        rescaled, so that the intercept itself carries over."""
+        factor = previous.intercept / intercept if intercept else 0.0
+        previous = previous.copy()
+        self._last_reported = self._last_reported.copy()
+        thetas = [previous.theta, previous.averaged, self._last_reported]
+        if getattr(self, "_best_validation", None) is not None:
+            score, best = self._best_validation
+            self._best_validation = (score, best.copy())
+            thetas.append(self._best_validation[1])
+        for theta in thetas:
+            theta[:, -1] *= factor
+        previous.intercept = intercept
+        return previous
 
     def _prepare_X(self, X):
         # The stochastic kernels walk rows: C order, or CSR. The batch solver

@@ -14,8 +14,10 @@ are passed as C callbacks (:func:`first_class`), which numba types as the
 kernels' function arguments at once.
 """
 
+import collections
 import functools
 import threading
+from types import FunctionType, SimpleNamespace
 
 import numba as nb
 import numpy as np
@@ -35,31 +37,45 @@ class LazyDispatcher:
 
     The match looks at the array arguments only (dtype, dimensions, layout,
     read-only flag): the scalars and functions of a signature are converted
-    by numba as usual. New specialisations are never made at call time, as
-    with eager signatures, so arguments that match no signature raise
+    by numba as usual. Each signature gets its own dispatcher, compiled
+    eagerly for that signature alone (or loaded from the cache) and closed
+    to new specialisations, exactly as ``njit([signature])`` would be, so a
+    call never compiles on its own, and threads calling a compiled signature
+    never meet one being compiled. Arguments that match no signature raise
     ``TypeError``.
     """
 
     def __init__(self, func, signatures, options):
         self.py_func = func
+        self.options = dict(options)
         self._signatures = list(signatures)
-        # Compiles nothing until ``_compile_for`` asks, which then disables
-        # compilation at call time (numba allows that once one signature exists).
-        self._dispatcher = nb.njit(**options)(func)
-        self._compiled = {}  # array types -> compiled
+        self._by_arrays = {}  # the array arguments' types -> dispatcher
+        self._by_signature = {}
         self._lock = threading.Lock()
         functools.update_wrapper(self, func)
 
     @property
+    def compiled_signatures(self):
+        """The signatures compiled so far."""
+        return [sig for sig, _ in self._by_signature.values()]
+
+    @property
     def stats(self):
-        """numba's compilation and cache statistics of the compiled signatures."""
-        return self._dispatcher.stats
+        """numba's cache statistics, summed over the compiled signatures."""
+        dispatchers = [dispatcher for _, dispatcher in self._by_signature.values()]
+        hits, misses = collections.Counter(), collections.Counter()
+        for dispatcher in dispatchers:
+            hits.update(dispatcher.stats.cache_hits)
+            misses.update(dispatcher.stats.cache_misses)
+        path = dispatchers[0].stats.cache_path if dispatchers else None
+        return SimpleNamespace(cache_hits=hits, cache_misses=misses, cache_path=path)
 
     def __call__(self, *args):
         key = tuple(_array_type(arg) for arg in args)
-        if key not in self._compiled:
-            self._compile_for(key, args)
-        return self._dispatcher(*args)
+        dispatcher = self._by_arrays.get(key)
+        if dispatcher is None:
+            dispatcher = self._compile_for(key, args)
+        return dispatcher(*args)
 
     def _compile_for(self, key, args):
         signature = next(
@@ -71,12 +87,12 @@ class LazyDispatcher:
                 f"{tuple(nb.typeof(arg) for arg in args)}"
             )
         with self._lock:  # one thread compiles; the others find it compiled
-            self._dispatcher.disable_compile(False)
-            try:
-                self._dispatcher.compile(signature)
-            finally:
-                self._dispatcher.disable_compile(True)
-            self._compiled[key] = signature
+            name = str(signature)
+            if name not in self._by_signature:
+                dispatcher = nb.njit([signature], **self.options)(self.py_func)
+                self._by_signature[name] = (signature, dispatcher)
+            self._by_arrays[key] = self._by_signature[name][1]
+        return self._by_arrays[key]
 
 
 def _array_type(arg):
@@ -116,6 +132,25 @@ def first_class(dispatcher, signature_of, dtype):
             function = _FIRST_CLASS.get(key)
             if function is None:
                 signature = signature_of(nb.from_dtype(key[1]))
-                function = nb.cfunc(signature, cache=True)(dispatcher.py_func)
+                function = nb.cfunc(signature, cache=True)(_cfunc_twin(dispatcher))
                 _FIRST_CLASS[key] = function
     return function
+
+
+def _cfunc_twin(dispatcher):
+    """``dispatcher``'s Python function under another qualified name.
+
+    numba names a function's disk cache after its qualified name, and a
+    ``cfunc`` compiled from the very function the dispatcher wraps would
+    share the dispatcher's cache index: for the same signature, each then
+    loads the other's machine code, which has another calling convention
+    (observed: a segmentation fault). The twin keeps a cache of its own.
+    """
+    func = dispatcher.py_func
+    twin = FunctionType(
+        func.__code__, func.__globals__, func.__name__, func.__defaults__,
+        func.__closure__,
+    )  # fmt: skip
+    twin.__qualname__ = f"{func.__qualname__}_cfunc"
+    twin.__module__ = func.__module__
+    return twin

@@ -53,6 +53,7 @@ def make_penalty(penalty, alpha, l1_ratio):
     """The :class:`Penalty` for an estimator's ``penalty``, ``alpha`` and ``l1_ratio``."""
     if penalty is None or alpha == 0:
         return Penalty()
+    alpha = float(alpha)  # an integer alpha would reach the kernels as one
     if penalty == "l2":
         return Penalty(l2=alpha)
     if penalty == "l1":

@@ -197,11 +197,7 @@ def top_eigenvalue(size, gram=None, matvec=None):
     """
     if gram is not None:
         if not np.all(np.isfinite(gram)):
-            raise ValueError(
-                "The features are too large to square in floating point (largest "
-                f"|x| ~ {np.sqrt(np.nanmax(np.abs(gram))):.3g} or more): scale the "
-                "data, for example with sklearn.preprocessing.StandardScaler."
-            )
+            raise _too_large_to_square(np.sqrt(np.nanmax(np.abs(gram))))
         return float(np.linalg.eigvalsh(gram)[-1])
     start_vector = np.random.RandomState(0).standard_normal(size)
     if not np.any(matvec(start_vector)):  # all-zero data: ARPACK cannot start
@@ -225,7 +221,22 @@ def largest_row_curvature(X, W, intercept):
     else:
         squared_norms = np.einsum("ij,ij->i", X, X)
     w = W.max(axis=1)
-    return float(np.max(w * (squared_norms + intercept**2), initial=0.0))
+    with np.errstate(over="ignore"):
+        largest = float(
+            np.max(w * (squared_norms + np.float64(intercept) ** 2), initial=0)
+        )
+    if not np.isfinite(largest):
+        raise _too_large_to_square(np.sqrt(largest))
+    return largest
+
+
+def _too_large_to_square(magnitude):
+    return ValueError(
+        "The features are too large to square in floating point (largest "
+        f"|x| ~ {magnitude:.3g} or more, the intercept counting as "
+        "intercept_scaling): scale the data, for example with "
+        "sklearn.preprocessing.StandardScaler."
+    )
 
 
 @dataclass
@@ -235,7 +246,8 @@ class TrainingState:
     Attributes
     ----------
     theta : ndarray of shape (n_outputs, n_features + 1)
-        Coefficients, the intercept in the last column.
+        Coefficients, and in the last column the intercept divided by
+        ``intercept``.
     optimizer_state : ndarray of shape (n_slots, n_outputs, n_features + 1)
         Velocities, moments or step sizes of the update rule.
     t : int
@@ -249,6 +261,11 @@ class TrainingState:
         The running mean of the iterates, for averaged SGD.
     optimizer_key : tuple
         Which update rule ``optimizer_state`` belongs to.
+    reference : float
+        The objective scale divergence is judged against.
+    intercept : float
+        The value of the intercept's constant feature (``intercept_scaling``,
+        0 without an intercept) that ``theta``'s last column weighs.
     """
 
     theta: np.ndarray
@@ -259,6 +276,7 @@ class TrainingState:
     averaged: np.ndarray = None
     optimizer_key: tuple = ()
     reference: float = 0.0
+    intercept: float = 1.0
 
     def __post_init__(self):
         if self.averaged is None:
@@ -268,6 +286,7 @@ class TrainingState:
         return TrainingState(
             self.theta.copy(), self.optimizer_state.copy(), self.t, self.epoch,
             self.lr_factor, self.averaged.copy(), self.optimizer_key, self.reference,
+            self.intercept,
         )  # fmt: skip
 
     def restore(self, other):

@@ -512,6 +512,14 @@ CATALOGUE = [
         ValueError,
         r"The features are too large to square in floating point",
     ),
+    Case(
+        "intercept_scaling too large to square",
+        lambda: GDRegressor(intercept_scaling=1e200).fit(
+            [[1.0], [2.0], [0.0]], [1, 2, 3]
+        ),
+        ValueError,
+        r"too large to square .* the intercept counting as intercept_scaling",
+    ),
     # --- python -m skgd -----------------------------------------------------------------
     Case(
         "demo arguments",

@@ -28,9 +28,9 @@ def make_kernel():
 
 def test_nothing_compiles_before_the_first_call():
     kernel = make_kernel()
-    assert len(kernel._dispatcher.overloads) == 0
+    assert kernel.compiled_signatures == []
     assert kernel(np.arange(4.0), 2.0) == 12.0
-    assert [args[0].dtype for args in kernel._dispatcher.overloads] == [types.float64]
+    assert kernel.compiled_signatures == [SIGNATURES[0]]
 
 
 def test_each_signature_compiles_once_and_never_specialises():
@@ -39,7 +39,12 @@ def test_each_signature_compiles_once_and_never_specialises():
     for _ in range(3):
         assert kernel(x32, 1) == 6.0  # an int factor converts, as with eager njit
         assert kernel(np.arange(4.0), 0.5) == 3.0
-    assert len(kernel._dispatcher.overloads) == 2
+    assert kernel.compiled_signatures == SIGNATURES[::-1]
+    # Each signature's dispatcher is closed to new specialisations.
+    assert all(
+        len(dispatcher.overloads) == 1
+        for _, dispatcher in kernel._by_signature.values()
+    )
 
 
 def test_arrays_of_no_signature_are_refused_with_the_kernels_name():
@@ -48,7 +53,7 @@ def test_arrays_of_no_signature_are_refused_with_the_kernels_name():
         kernel(np.arange(8.0)[::2], 1.0)  # not contiguous
     with pytest.raises(TypeError, match="scaled_sum has no signature for"):
         kernel(np.arange(4), 1.0)  # integers
-    assert len(kernel._dispatcher.overloads) == 0
+    assert kernel.compiled_signatures == []
 
 
 def test_concurrent_first_calls_compile_once():
@@ -63,7 +68,7 @@ def test_concurrent_first_calls_compile_once():
     for thread in threads:
         thread.join()
     assert results == [5.0] * 4
-    assert len(kernel._dispatcher.overloads) == 1
+    assert kernel.compiled_signatures == [SIGNATURES[0]]
 
 
 def test_first_class_functions_are_compiled_once_per_dtype():
@@ -75,3 +80,14 @@ def test_first_class_functions_are_compiled_once_per_dtype():
     # Typed exactly as the kernels' function arguments: no conversion search.
     assert numba.typeof(f64) == types.FunctionType(loss_signature(types.float64))
     assert numba.typeof(f32) == types.FunctionType(loss_signature(types.float32))
+
+
+def test_a_compiled_signature_never_specialises_on_its_own():
+    # Each signature has its own dispatcher, closed to compilation, so no
+    # call (from any thread, at any time) can compile something unintended.
+    kernel = make_kernel()
+    kernel(np.arange(3.0), 1.0)
+    ((_, dispatcher),) = kernel._by_signature.values()
+    with pytest.raises(TypeError):
+        dispatcher(np.arange(3), 1.0)  # integers: would need a new compilation
+    assert len(dispatcher.overloads) == 1

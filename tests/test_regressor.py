@@ -818,6 +818,23 @@ def test_intercept_scaling_is_a_reparametrisation_not_a_rate(scaling):
     np.testing.assert_allclose(est.intercept_, [0.1 * scaling], rtol=1e-6)
 
 
+@pytest.mark.parametrize("average", [False, True])
+@pytest.mark.parametrize("new_scaling", [0.1, 3.0])
+def test_a_changed_intercept_scaling_carries_the_intercept_over(new_scaling, average):
+    # The stored weight of the intercept's feature (and its running average)
+    # is rescaled with intercept_scaling, so one more warm epoch moves the
+    # intercept by about what it moves with the scaling left alone.
+    X, y, _ = make_problem(n_samples=100)
+    params = dict(solver="online", eta0=0.01, average=average, tol=None)
+    est = GDRegressor(max_iter=20, warm_start=True, **params).fit(X, y)
+    before = est.intercept_.copy()
+    same = clone(est).set_params(max_iter=20).fit(X, y)
+    same.set_params(max_iter=1).fit(X, y)
+    est.set_params(intercept_scaling=new_scaling, max_iter=1).fit(X, y)
+    assert abs(est.intercept_[0] - before[0]) < 0.05
+    assert abs(est.intercept_[0] - same.intercept_[0]) < 0.05
+
+
 @pytest.mark.parametrize("scaling", [0.5, 2.0])
 def test_intercept_scaling_leaves_the_minimiser_alone(scaling):
     # The intercept is never penalised, so rescaling its feature changes

@@ -39,16 +39,22 @@ N_THREADS = 4
 
 
 def compiled_entry_points():
-    """Every numba dispatcher skgd defines, but those inlined into their callers."""
+    """The compile options of every numba dispatcher skgd defines (the lazily
+    compiled kernels' too), but those inlined into their callers."""
     found = []
     for module_info in pkgutil.iter_modules(skgd.__path__):
         module = importlib.import_module(f"skgd.{module_info.name}")
         for name, obj in vars(module).items():
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
             if isinstance(obj, LazyDispatcher):
-                obj = obj._dispatcher  # compiled on first use, by this dispatcher
-            if isinstance(obj, CPUDispatcher) and obj.__module__ == module.__name__:
-                if obj.targetoptions.get("inline", "never") == "never":
-                    found.append(pytest.param(obj, id=f"{module_info.name}.{name}"))
+                options = obj.options
+            elif isinstance(obj, CPUDispatcher):
+                options = obj.targetoptions
+            else:
+                continue
+            if options.get("inline", "never") == "never":
+                found.append(pytest.param(options, id=f"{module_info.name}.{name}"))
     return found
 
 
@@ -90,9 +96,9 @@ def run_together(funcs):
 # --- the GIL --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dispatcher", compiled_entry_points())
-def test_every_compiled_entry_point_releases_the_gil(dispatcher):
-    assert dispatcher.targetoptions.get("nogil") is True
+@pytest.mark.parametrize("options", compiled_entry_points())
+def test_every_compiled_entry_point_releases_the_gil(options):
+    assert options.get("nogil") is True
 
 
 def test_python_runs_while_a_kernel_runs():
