@@ -140,8 +140,13 @@ def online_rows(X, y_reg, y_clf, args, dtype):
             speed,
             loss,
             objective_row(
-                f"{what}: objective, intercept_scaling=1", default, fitted_peer, X, y
-            ),
+                f"{what}: objective, intercept_scaling=1 (information)",
+                default,
+                fitted_peer,
+                X,
+                y,
+                target=None,
+            ),  # fmt: skip
             objective_row(f"{what}: objective, no intercept", *plain, X, y),
         ]
         reseeded = fit_quietly(clone(peer).set_params(random_state=1), X, y)
@@ -159,7 +164,7 @@ def online_rows(X, y_reg, y_clf, args, dtype):
     return rows, notes
 
 
-def objective_row(what, ours, peer, X, y, scorer=None):
+def objective_row(what, ours, peer, X, y, scorer=None, target=TARGETS["objective"]):
     """Both fits' training objectives, by one formula: skgd's (the same as SGD's)."""
     scorer = ours if scorer is None else scorer
     f_ours, f_peer = (
@@ -168,7 +173,7 @@ def objective_row(what, ours, peer, X, y, scorer=None):
     )
     return Row(
         what, type(peer).__name__, f_ours, f_peer, unit="", ratio=f_ours / f_peer - 1,
-        target=TARGETS["objective"], relative_difference=True,
+        target=target, relative_difference=True,
     )  # fmt: skip
 
 
