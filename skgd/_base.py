@@ -132,6 +132,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "divergence_recovery": [Interval(Integral, 0, None, closed="left")],
         "record_coef": ["boolean"],
+        "epoch_loss": [StrOptions({"exact", "running"})],
         "verbose": ["verbose"],
     }
 
@@ -478,7 +479,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         trainer = Trainer(
             objective, self.solver, self.batch_size, optimizer, self._schedule(),
             eta0, self.shuffle, rng, train_rows, self._average_start(),
-            self.eta0 == "auto",
+            self.eta0 == "auto", self.epoch_loss == "running",
         )  # fmt: skip
 
         return self._run_training(

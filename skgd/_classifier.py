@@ -86,6 +86,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {average}
     {divergence_recovery}
     {record_coef}
+    {epoch_loss}
     {verbose}
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes, multiplying the sample weights. ``'balanced'``
@@ -175,6 +176,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         average=False,
         divergence_recovery=0,
         record_coef=False,
+        epoch_loss="exact",
         verbose=0,
         class_weight=None,
     ):
@@ -209,6 +211,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.average = average
         self.divergence_recovery = divergence_recovery
         self.record_coef = record_coef
+        self.epoch_loss = epoch_loss
         self.verbose = verbose
         self.class_weight = class_weight
 

@@ -174,6 +174,18 @@ record_coef : bool, default=False
     Also record the coefficients and intercepts after every epoch in
     ``history_['coef']`` and ``history_['intercept']`` (the optimisation
     path, for plots).""",
+    "epoch_loss": """\
+epoch_loss : {'exact', 'running'}, default='exact'
+    The training objective the online and minibatch solvers record in
+    ``loss_curve_`` and ``history_['loss']``, and stop on with ``tol``.
+    ``'exact'``: the objective at the epoch's end, which costs one more pass
+    over the data (a gather of the coefficients per non-zero, no update).
+    ``'running'``: the mean of the losses met during the epoch, each before
+    its update, plus the penalty at the epoch's end, as scikit-learn's SGD
+    and MLP estimators record it: free, but it lags behind the parameters
+    and carries the updates' noise. The path of training is the same
+    either way (with ``tol=None``, the same coefficients). The batch solver
+    always has the exact objective; on dask arrays it is always exact.""",
     "verbose": """\
 verbose : int, default=0
     Print one line per epoch (objective, coefficient norm, rate, time).""",

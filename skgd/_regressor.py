@@ -79,6 +79,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     {average}
     {divergence_recovery}
     {record_coef}
+    {epoch_loss}
     {verbose}
 
     Attributes
@@ -160,6 +161,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         average=False,
         divergence_recovery=0,
         record_coef=False,
+        epoch_loss="exact",
         verbose=0,
     ):
         self.loss = loss
@@ -194,6 +196,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.average = average
         self.divergence_recovery = divergence_recovery
         self.record_coef = record_coef
+        self.epoch_loss = epoch_loss
         self.verbose = verbose
 
     # --- hooks -------------------------------------------------------------------

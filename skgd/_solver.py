@@ -317,6 +317,7 @@ class Trainer:
     train_rows: np.ndarray
     average_start: int = 0
     automatic_eta0: bool = False
+    running_loss: bool = False
     _cached: tuple = field(default=None, repr=False)
 
     def rates(self, state, n_updates):
@@ -426,7 +427,7 @@ class Trainer:
             kernel, data = csr_epoch, (X.data, X.indices, X.indptr)
         else:
             kernel, data = dense_epoch, (X,)
-        kernel(
+        total = kernel(
             *data, obj.Y, obj.W, order, batch_size, state.theta,
             state.optimizer_state, state.averaged, self.average_start, rates,
             state.t, obj.loss.function(state.theta.dtype), obj.loss.params_array,
@@ -435,6 +436,12 @@ class Trainer:
             opt.name == "sgd" and opt.hyper[0] == 0.0,
         )  # fmt: skip
         state.t += n_updates
+        if self.running_loss:
+            # The mean of the losses met on the way, each before its update
+            # (scikit-learn's SGD and MLP's), plus the penalty at the end:
+            # the objective this epoch cost nothing more to estimate.
+            value = total / obj.n_train + obj.penalty.value(state.theta[:, :-1])
+            self._cached = (state.t, value, None)
         return float(rates[-1])
 
 

@@ -885,6 +885,56 @@ def test_intercept_on_the_features_scale_fits_unscaled_data():
     assert est.n_iter_ < 100
 
 
+# --- epoch_loss -----------------------------------------------------------------------
+
+
+def test_running_epoch_loss_is_the_mean_of_the_losses_met():
+    # One unshuffled online epoch, replayed by hand: each sample's loss at
+    # the parameters before its own update, averaged, plus the L2 penalty at
+    # the epoch's end.
+    X, y, _ = make_problem(n_samples=50, n_features=3)
+    eta, alpha = 0.05, 0.01
+    est = GDRegressor(
+        solver="online", eta0=eta, alpha=alpha, max_iter=1, tol=None, shuffle=False,
+        epoch_loss="running",
+    ).fit(X, y)  # fmt: skip
+    w, b, total = np.zeros(3), 0.0, 0.0
+    for x_i, y_i in zip(X, y, strict=True):
+        residual = x_i @ w + b - y_i
+        total += 0.5 * residual**2
+        w -= eta * (residual * x_i + alpha * w)
+        b -= eta * residual
+    np.testing.assert_allclose(est.coef_, w, rtol=1e-12)
+    np.testing.assert_allclose(est.loss_curve_, [total / 50 + 0.5 * alpha * w @ w])
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_epoch_loss_changes_what_is_recorded_not_the_path(solver, sparse):
+    X, y, _ = make_problem(n_samples=120)
+    X = sp.csr_matrix(X) if sparse else X
+    params = dict(solver=solver, eta0=0.02, max_iter=8, tol=None, random_state=0)
+    exact = GDRegressor(**params).fit(X, y)
+    running = GDRegressor(epoch_loss="running", **params).fit(X, y)
+    assert np.array_equal(theta_of(running), theta_of(exact))
+    if solver == "batch":  # its objective is exact anyway
+        assert running.loss_curve_ == exact.loss_curve_
+    else:
+        # Measured before each update, the running mean lags behind: above
+        # the exact objective while training descends.
+        assert running.loss_curve_[0] > exact.loss_curve_[0]
+        assert running.loss_curve_ != exact.loss_curve_
+
+
+def test_running_epoch_loss_stops_training_and_catches_divergence():
+    X, y, _ = make_problem(n_samples=120)
+    params = dict(solver="online", epoch_loss="running", random_state=0)
+    stopped = GDRegressor(eta0=0.01, tol=1e-3, max_iter=500, **params).fit(X, y)
+    assert stopped.n_iter_ < 500
+    with pytest.raises(ValueError, match="Training diverged at epoch"):
+        GDRegressor(eta0=10.0, tol=None, max_iter=20, **params).fit(X, y)
+
+
 # --- shapes ---------------------------------------------------------------------------
 
 

@@ -42,8 +42,9 @@ NOTES = {
     "of intercept steps on sparse data; the features' scale conditions "
     "uncentred data.",
     "max_iter": "Same: the most epochs (passes over the data).",
-    "tol": "Same rule; a tighter default, because full-batch descent makes "
-    "steady small gains.",
+    "tol": "Same rule, on the exact training objective (SGD: the running mean of "
+    "the epoch's losses, ``epoch_loss='running'`` here); a tighter default, "
+    "because full-batch descent makes steady small gains.",
     "shuffle": "Same (online and mini-batch solvers).",
     "verbose": "Same: one line per epoch.",
     "epsilon": ":class:`~skgd.GDRegressor` only; the classifier has no epsilon losses.",
@@ -84,6 +85,8 @@ NOTES = {
     "divergence_recovery": "New: how many diverging epochs may be undone and "
     "retried at half the learning rate before the divergence error is raised "
     "(0: raise at once).",
+    "epoch_loss": "New: the exact objective after each epoch (default), or the "
+    "running mean of the losses met during it, as SGD records it (free).",
     "record_coef": "New: also record ``coef_`` and ``intercept_`` after every "
     "epoch, in ``history_['coef']`` and ``history_['intercept']``.",
 }
