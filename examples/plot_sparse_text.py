@@ -24,7 +24,6 @@ SGDClassifier's: the same constant rate, L2 penalty, epochs and shuffling.
 # :class:`~sklearn.feature_extraction.text.TfidfTransformer` weights the
 # counts and normalises every row, as ``TfidfVectorizer`` does.
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,13 +32,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import train_test_split
 
-from skgd import DataScaleWarning, GDClassifier, training_objective
-
-# tf-idf columns are tiny on average (most entries are 0) next to the
-# intercept's constant 1, which slows the *batch* solver, and skgd warns. The
-# online solver's steps are bounded by each row's norm (1 here, as the
-# intercept's), so the warning does not concern it.
-warnings.simplefilter("ignore", DataScaleWarning)
+from skgd import GDClassifier, training_objective
 
 rng = np.random.RandomState(0)
 n_documents, n_words, words_per_document = 20_000, 5_000, 40

@@ -47,8 +47,9 @@ SCHEDULES = {
 
 
 # Curvature along a feature grows with the square of its scale, and the
-# step must suit the steepest direction: scales (root mean squares) more than
-# this factor apart slow gradient descent by its square or more.
+# step must suit the steepest direction: scales (root mean squares of the
+# non-zero values) more than this factor apart slow gradient descent by its
+# square or more.
 SCALE_RATIO_WARNING = 100.0
 
 
@@ -60,18 +61,25 @@ def _warn_if_badly_scaled(X, intercept):
     """Warn, suggesting StandardScaler, when feature scales span > 100x.
 
     The intercept's constant column counts as a feature of scale
-    ``intercept`` (``intercept_scaling``; none if 0). The scales
-    are the features' root mean squares over at most 1000 evenly spaced rows,
-    so the check costs nothing next to an epoch.
+    ``intercept`` (``intercept_scaling``; none if 0). A feature's scale is
+    the root mean square of its non-zero values over at most 1000 evenly
+    spaced rows (so the check costs nothing next to an epoch): its size when
+    present, so that a rare word of a tf-idf matrix, or a one-hot column,
+    is not mistaken for a tiny feature that scaling would fix.
     """
     step = max(1, X.shape[0] // 1000)
     rows = X[::step]
     if sp.issparse(rows):
-        mean_square = np.asarray(rows.multiply(rows).mean(axis=0)).ravel()
+        rows = sp.csr_matrix(rows)
+        sum_squares = np.asarray(rows.multiply(rows).sum(axis=0)).ravel()
+        present = np.bincount(rows.indices[rows.data != 0], minlength=X.shape[1])
     else:
         with np.errstate(over="ignore"):  # inf scales still warn, and fit explains
-            mean_square = np.mean(np.square(rows, dtype=np.float64), axis=0)
-    features = np.sqrt(mean_square[mean_square > 0])
+            sum_squares = np.sum(np.square(rows, dtype=np.float64), axis=0)
+        present = np.count_nonzero(rows, axis=0)
+    seen = present > 0
+    features = np.sqrt(sum_squares[seen] / present[seen])
+    features = features[features > 0]  # squares that underflowed
     scales = np.append(features, intercept) if intercept else features
     if scales.size < 2:
         return

@@ -247,6 +247,28 @@ def test_standardised_data_does_not_warn_about_scale(Estimator):
         Estimator(max_iter=5).fit(X, y)
 
 
+@pytest.mark.parametrize("kind", ["tf-idf", "one-hot"])
+def test_sparse_features_are_sized_by_their_non_zero_values(kind):
+    # A rare word or a one-hot column is mostly zeros: its mean square is
+    # tiny, but scaling it up is no cure. Its size when present is what
+    # counts, and here every feature is on the intercept's scale.
+    rng = np.random.RandomState(0)
+    if kind == "tf-idf":
+        X = sp.random(
+            300, 2000, density=0.01, random_state=0, format="csr",
+            data_rvs=lambda k: rng.uniform(0.5, 1.0, k),  # term weights
+        )  # fmt: skip
+        X = sp.csr_matrix(X / np.sqrt(X.multiply(X).sum(axis=1)).clip(1e-12))
+    else:
+        X = np.zeros((300, 40))
+        X[np.arange(300), rng.randint(40, size=300)] = 1.0
+    y = rng.randint(2, size=300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GDClassifier(solver="online", max_iter=2).fit(X, y)
+
+
 @pytest.mark.parametrize("scale", [1e8, 1e-8])
 def test_the_advice_works(scale):
     # Following the warning's advice fits what the raw data could not.
