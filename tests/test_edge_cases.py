@@ -266,7 +266,7 @@ def test_sparse_features_are_sized_by_their_non_zero_values(kind):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        GDClassifier(solver="online", max_iter=2).fit(X, y)
+        GDClassifier(solver="online", max_iter=2, random_state=0).fit(X, y)
 
 
 @pytest.mark.parametrize("scale", [1e8, 1e-8])
