@@ -91,7 +91,8 @@ def fit_dask(
     trainer = (MixingTrainer if mixing else Trainer)(
         objective, estimator.solver, estimator.batch_size, optimizer,
         estimator._schedule(), eta0, estimator.shuffle, rng, None,
-        estimator._average_start(),
+        estimator._average_start(), estimator.eta0 == "auto",
+        estimator.epoch_loss == "running",
     )  # fmt: skip
     validation = None
     if validation_data is not None:
@@ -344,12 +345,14 @@ class MixingTrainer(Trainer):
         for name in ("theta", "optimizer_state", "averaged"):
             mixed = sum(
                 w * getattr(local, name)
-                for w, (local, _) in zip(weights, results, strict=True)
+                for w, (local, _, _) in zip(weights, results, strict=True)
             )
             getattr(state, name)[...] = mixed
         largest = int(np.argmax(objective.sizes))
         state.t = results[largest][0].t
         state.epoch += 1
+        if self.running_loss:  # the losses every block met on its way
+            self.record_running_loss(state, sum(total for _, _, total in results))
         return results[largest][1]
 
 
@@ -367,4 +370,4 @@ def _local_epoch(block, spec, n_outputs, eta0, state, seed):
     )  # fmt: skip
     state = state.copy()
     rate = trainer.run_epoch(state)
-    return state, rate
+    return state, rate, trainer.epoch_total

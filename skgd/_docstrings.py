@@ -185,7 +185,9 @@ epoch_loss : {'exact', 'running'}, default='exact'
     and MLP estimators record it: free, but it lags behind the parameters
     and carries the updates' noise. The path of training is the same
     either way (with ``tol=None``, the same coefficients). The batch solver
-    always has the exact objective; on dask arrays it is always exact.""",
+    always has the exact objective. On dask arrays, ``'running'`` also saves
+    the cluster a pass per epoch: the blocks report the losses their local
+    epochs met.""",
     "verbose": """\
 verbose : int, default=0
     Print one line per epoch (objective, coefficient norm, rate, time).""",

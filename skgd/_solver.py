@@ -318,6 +318,7 @@ class Trainer:
     average_start: int = 0
     automatic_eta0: bool = False
     running_loss: bool = False
+    epoch_total: float = field(default=0.0, repr=False)  # the last epoch's losses
     _cached: tuple = field(default=None, repr=False)
 
     def rates(self, state, n_updates):
@@ -436,13 +437,19 @@ class Trainer:
             opt.name == "sgd" and opt.hyper[0] == 0.0,
         )  # fmt: skip
         state.t += n_updates
+        self.epoch_total = total
         if self.running_loss:
-            # The mean of the losses met on the way, each before its update
-            # (scikit-learn's SGD and MLP's), plus the penalty at the end:
-            # the objective this epoch cost nothing more to estimate.
-            value = total / obj.n_train + obj.penalty.value(state.theta[:, :-1])
-            self._cached = (state.t, value, None)
+            self.record_running_loss(state, total)
         return float(rates[-1])
+
+    def record_running_loss(self, state, total):
+        """Take the mean of the weighted losses met during the epoch (their sum
+        is ``total``), each before its update, plus the penalty at the end, as
+        the epoch's objective (scikit-learn's SGD and MLP's bookkeeping): it
+        cost nothing more to estimate."""
+        obj = self.objective
+        value = total / obj.n_train + obj.penalty.value(state.theta[:, :-1])
+        self._cached = (state.t, value, None)
 
 
 @dataclass

@@ -275,6 +275,25 @@ def test_mixing_with_block_sized_batches_is_batch_descent(client, estimator, dat
     assert_same_fit(mixing, batch)
 
 
+@pytest.mark.parametrize("solver", ["online", "minibatch"])
+def test_running_epoch_loss_of_one_block_is_the_in_memory_one(client, solver):
+    # One block and no shuffling: mixing is the in-memory epoch itself, and
+    # with epoch_loss='running' the blocks report the losses they met, so
+    # the recorded objectives agree, with no pass over the cluster for them.
+    X, y = regression()
+    params = dict(
+        solver=solver, shuffle=False, epoch_loss="running", tol=None, max_iter=4
+    )
+    reference = GDRegressor(**params).fit(X, y)
+    ours = GDRegressor(**params).fit(
+        da.from_array(X, chunks=X.shape), da.from_array(y, chunks=y.shape)
+    )
+    assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=1e-10)
+    assert_allclose(ours.coef_, reference.coef_, rtol=1e-10)
+    exact = GDRegressor(**{**params, "epoch_loss": "exact"}).fit(X, y)
+    assert ours.loss_curve_ != exact.loss_curve_
+
+
 def test_noisy_mixing_is_at_least_as_close_as_one_machine(client):
     # With noise, constant-rate-ish SGD hovers around the minimiser. Mixing
     # averages the blocks' iterates: by convexity the mean's objective is at
