@@ -337,6 +337,31 @@ def print_table(rows, notes=()):
         print(note)
 
 
+def run_sections(sections):
+    """Run ``(name, section)`` pairs in order, each ``section()`` returning
+    ``(rows, notes)``; all their rows and all their notes."""
+    rows, notes = [], []
+    for name, section in sections:
+        print(f"running {name} ...", flush=True)
+        section_rows, section_notes = section()
+        rows += section_rows
+        notes += section_notes
+    return rows, notes
+
+
+def print_report(rows, notes, repeats, timing="after a warm-up"):
+    """The load average, then :func:`print_table` with how times were taken."""
+    print(f"load average at the end {os.getloadavg()}\n")
+    print_table(
+        rows,
+        [
+            f"\nTimes are the best of {repeats} {timing}; ratio = skgd / "
+            "competitor, or for objectives their relative difference.",
+            *notes,
+        ],
+    )
+
+
 def print_columns(header, lines, notes=(), left=1):
     """A table of strings: the first ``left`` columns left-aligned, the rest right.
 

@@ -24,7 +24,6 @@ Usage::
 """
 
 import argparse
-import os
 import time
 from contextlib import nullcontext
 
@@ -39,8 +38,9 @@ from _common import (
     multinomial_objective,
     ovr_objective,
     print_environment,
-    print_table,
+    print_report,
     profile_call,
+    run_sections,
 )
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from threadpoolctl import threadpool_limits
@@ -395,21 +395,12 @@ def run(args):
         sections.append(online_vs_sgd)
     if not args.skip_batch:
         sections.append(batch_vs_lbfgs)
-    rows, notes = [], []
-    for section in sections:
-        print(f"running {section.__name__} ...", flush=True)
-        section_rows, section_notes = section(bench)
-        rows += section_rows
-        notes += section_notes
-    print(f"load average at the end {os.getloadavg()}\n")
-    print_table(
-        rows,
-        [
-            f"\nTimes are the best of {args.repeats} after a warm-up, the compared "
-            "fits alternating; ratio = skgd / competitor, or for objectives their "
-            "relative difference.",
-            *notes,
-        ],
+    rows, notes = run_sections(
+        (section.__name__, lambda section=section: section(bench))
+        for section in sections
+    )
+    print_report(
+        rows, notes, args.repeats, "after a warm-up, the compared fits alternating"
     )
 
 

@@ -22,7 +22,6 @@ Usage::
 """
 
 import argparse
-import os
 import shutil
 import tempfile
 import time
@@ -38,9 +37,10 @@ from _common import (
     l2_objective,
     make_linear_data,
     print_environment,
-    print_table,
+    print_report,
     profile_call,
     run_in_fresh_process,
+    run_sections,
 )
 from sklearn.linear_model import Ridge, SGDRegressor
 from sklearn.neural_network import MLPRegressor
@@ -509,21 +509,11 @@ def run(args):
     sections.append(batch_vs_blas_and_ridge)
     if not args.skip_fresh_process:
         sections.append(fresh_process)
-    rows, notes = [], []
-    for section in sections:
-        print(f"running {section.__name__} ...", flush=True)
-        section_rows, section_notes = section(bench)
-        rows += section_rows
-        notes += section_notes
-    print(f"load average at the end {os.getloadavg()}\n")
-    print_table(
-        rows,
-        [
-            f"\nTimes are the best of {args.repeats} after a warm-up; ratio = skgd / "
-            "competitor, or for objectives their relative difference.",
-            *notes,
-        ],
+    rows, notes = run_sections(
+        (section.__name__, lambda section=section: section(bench))
+        for section in sections
     )
+    print_report(rows, notes, args.repeats)
 
 
 if __name__ == "__main__":

@@ -26,13 +26,19 @@ Usage::
 """
 
 import argparse
-import os
 import tracemalloc
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from _common import Row, best_times, fit_quietly, print_environment, print_table
+from _common import (
+    Row,
+    best_times,
+    fit_quietly,
+    print_environment,
+    print_report,
+    run_sections,
+)
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier, SGDRegressor
 from sklearn.preprocessing import normalize
@@ -265,26 +271,15 @@ def main():
         f"positive class {y_clf.mean():.2f}",
         flush=True,
     )
-    rows, notes = [], []
-    for dtype in dtypes:
-        print(f"running online fits, {dtype.name} ...", flush=True)
-        section_rows, section_notes = online_rows(X, y_reg, y_clf, args, dtype)
-        rows += section_rows
-        notes += section_notes
+    sections = [
+        (f"online fits, {dtype.name}",
+         lambda dtype=dtype: online_rows(X, y_reg, y_clf, args, dtype))
+        for dtype in dtypes
+    ]  # fmt: skip
     if not args.skip_memory:
-        print("running traced fits ...", flush=True)
-        section_rows, section_notes = memory_rows(args)
-        rows += section_rows
-        notes += section_notes
-    print(f"load average at the end {os.getloadavg()}\n")
-    print_table(
-        rows,
-        [
-            f"\nTimes are the best of {args.repeats} after a warm-up; ratio = skgd / "
-            "competitor, or for objectives their relative difference.",
-            *notes,
-        ],
-    )
+        sections.append(("traced fits", lambda: memory_rows(args)))
+    rows, notes = run_sections(sections)
+    print_report(rows, notes, args.repeats)
 
 
 if __name__ == "__main__":
