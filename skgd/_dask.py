@@ -39,6 +39,7 @@ from ._solver import (
     Objective,
     Trainer,
     largest_row_curvature,
+    row_curvatures,
     top_eigenvalue,
     weighted_gram,
     weighted_gram_matvec,
@@ -88,12 +89,9 @@ def fit_dask(
     estimator._rng = rng
     eta0 = estimator._initial_rate(objective, state, optimizer, continuing)
     mixing = estimator.solver in STOCHASTIC_SOLVERS
-    trainer = (MixingTrainer if mixing else Trainer)(
-        objective, estimator.solver, estimator.batch_size, optimizer,
-        estimator._schedule(), eta0, estimator.shuffle, rng, None,
-        estimator._average_start(), estimator.eta0 == "auto",
-        estimator.epoch_loss == "running",
-    )  # fmt: skip
+    trainer = estimator._make_trainer(
+        objective, optimizer, eta0, rng, None, MixingTrainer if mixing else None
+    )
     validation = None
     if validation_data is not None:
         validation = estimator._validation_score(*validation_data)
@@ -288,6 +286,10 @@ class DaskObjective:
         """:func:`skgd._solver.largest_row_curvature`: the largest over the blocks."""
         return max(self.map(_block_row_curvature, self.intercept))
 
+    def trace_curvature(self):
+        """:meth:`skgd._solver.Objective.trace_curvature` of all the blocks' rows."""
+        return sum(self.map(_block_trace_curvature, self.intercept)) / self.n_train
+
 
 def _block_objective(block, spec, n_outputs, n_train):
     X, Y, W = block
@@ -316,6 +318,11 @@ def _block_gram_matvec(block, v, intercept):
 def _block_row_curvature(block, intercept):
     X, _, W = block
     return largest_row_curvature(X, W, intercept)
+
+
+def _block_trace_curvature(block, intercept):
+    X, _, W = block
+    return float(row_curvatures(X, W, intercept).sum())
 
 
 # --- iterative parameter mixing ----------------------------------------------------

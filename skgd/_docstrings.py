@@ -36,11 +36,17 @@ intercept_scaling : float, default=1.0
     ``intercept_scaling=0.1``). Above 1 it matches an intercept to features
     of a large scale. Ignored with ``fit_intercept=False``.""",
     "solver": """\
-solver : {'batch', 'online', 'minibatch', 'perturbation'}, default='batch'
-    How often the parameters move. ``'batch'``: one update per epoch with
-    the exact gradient of the training objective (deterministic, converges
-    to the exact minimiser with the default constant ``1/L`` step, so it is
-    the default). ``'online'``: one update per sample, in a fresh random
+solver : {'accelerated', 'batch', 'online', 'minibatch', 'perturbation'}, default='accelerated'
+    How often, and how, the parameters move. ``'accelerated'`` (the
+    default): one update per epoch with the exact gradient, Nesterov's
+    momentum reset whenever it points uphill (adaptive restart,
+    O'Donoghue & Candès 2015) and a step found by backtracking on the actual
+    curvature (FISTA, Beck & Teboulle 2009, with the L1 part as a proximal
+    step); it lands on the exact minimiser without tuning, also on
+    ill-conditioned data, and stops when it is there (see ``tol``).
+    ``'batch'``: the textbook full-batch gradient descent, one update per
+    epoch with the step ``eta0`` and any ``optimizer``, ``momentum`` and
+    ``learning_rate``. ``'online'``: one update per sample, in a fresh random
     order each epoch when ``shuffle=True`` (stochastic gradient descent).
     ``'minibatch'``: one update per consecutive block of ``batch_size``
     samples of that order, with the block's weighted mean gradient.
@@ -77,8 +83,11 @@ learning_rate : str, :class:`skgd.schedules.Schedule` or callable, default='cons
     - a :class:`~skgd.schedules.Schedule` object, or a callable ``f(t) -> eta``.""",
     "eta0": """\
 eta0 : float or 'auto', default='auto'
-    The initial learning rate. ``'auto'`` takes ``1 / L``: for
-    ``solver='batch'``, ``L`` is the Lipschitz constant of the full gradient
+    The initial learning rate. For ``solver='accelerated'``, only the first
+    step tried: backtracking then finds the step, and ``'auto'`` starts from
+    the inverse of the trace of the weighted Gram matrix of ``[X, 1]`` (times
+    the loss's curvature bound), which one pass computes. Otherwise
+    ``'auto'`` takes ``1 / L``: for ``solver='batch'``, ``L`` is the Lipschitz constant of the full gradient
     (the loss's curvature bound times the largest eigenvalue of the weighted
     Gram matrix of ``[X, 1]``, plus the L2 strength), the largest step with
     guaranteed descent; for ``'online'`` and ``'minibatch'``, ``L`` bounds
@@ -125,14 +134,30 @@ rho : float, default=0.9
 max_iter : int, default=1000
     The most epochs (passes over the data) in one ``fit`` (SGD's default).""",
     "tol": """\
-tol : float or None, default=1e-4
-    Training stops when ``n_iter_no_change`` epochs in a row fail to lower
-    the objective by ``tol`` (or, with ``early_stopping``, to raise the
-    validation score by ``tol``), as in SGD. None never stops early. Tighter
-    than SGD's 1e-3 because full-batch descent makes steady small gains.""",
+tol : float, 'auto' or None, default='auto'
+    When to stop; None runs all ``max_iter`` epochs.
+
+    - ``'accelerated'`` and ``'batch'`` measure optimality: training stops
+      once the optimality residual ``r`` (the norm of the objective's
+      gradient; with an L1 part, of its smallest subgradient) is at most
+      ``tol`` times its value at all-zero parameters. For an objective that
+      is ``mu``-strongly convex (an L2 penalty makes it so in the
+      coefficients, with ``mu >= alpha``), the objective is then within
+      ``r**2 / (2 * mu)`` of its minimum and the parameters within
+      ``r / mu`` of the minimiser. ``'auto'`` is 1e-6: a relative objective
+      gap of 1e-7 to 1e-9 on standardised real data.
+    - ``'online'``, ``'minibatch'`` and ``'perturbation'`` keep
+      scikit-learn SGD's rule: stop when ``n_iter_no_change`` epochs in a
+      row fail to lower the objective by ``tol``. ``'auto'`` is 1e-4.
+    - With ``early_stopping`` or ``learning_rate='adaptive'``, every solver
+      uses SGD's rule (on the validation score, or to divide the rate).
+
+    A fit that ends at ``max_iter`` first warns (ConvergenceWarning) with the
+    residual it reached.""",
     "n_iter_no_change": """\
 n_iter_no_change : int, default=5
-    Epochs without improvement before stopping (SGD's default). With
+    Epochs without improvement before SGD's rule stops (SGD's default; the
+    optimality rule of ``'accelerated'`` and ``'batch'`` needs none). With
     ``momentum``, divided by ``1 - momentum``: momentum's objective
     oscillates on that time scale, so a few epochs without a new best
     are no sign of convergence.""",
@@ -209,10 +234,12 @@ loss_curve_ : list of float
     "history_": """\
 history_ : dict of ndarray
     Per-epoch records of equal length: ``'loss'`` (training objective),
-    ``'learning_rate'`` (of the epoch's last update), ``'grad_norm'`` (norm
-    of the gradient of the objective's smooth part after the epoch: with an
-    L1 penalty it need not reach 0; NaN for the online and minibatch
-    solvers, which never form the full gradient), ``'coef_norm'``,
+    ``'learning_rate'`` (of the epoch's last update; the accepted step for
+    ``'accelerated'``), ``'grad_norm'`` (norm of the gradient of the
+    objective's smooth part after the epoch: with an L1 penalty it need not
+    reach 0; for ``'accelerated'``, the norm of the gradient mapping at the
+    extrapolated point, computed on the way; NaN for the online and
+    minibatch solvers, which never form the full gradient), ``'coef_norm'``,
     ``'lr_halvings'`` (divergence recoveries so far), ``'time'`` (seconds
     since the fit began) and, with validation data, ``'val_score'``; with
     ``record_coef``, ``'coef'`` and ``'intercept'`` stacked per epoch.

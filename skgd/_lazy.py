@@ -21,6 +21,9 @@ from types import FunctionType, SimpleNamespace
 
 import numba as nb
 import numpy as np
+from numba import types
+from numba.core.typing.typeof import typeof_impl
+from numba.experimental.function_type import WrapperAddressProtocol
 
 
 def lazy_njit(signatures, **options):
@@ -132,9 +135,35 @@ def first_class(dispatcher, signature_of, dtype):
             function = _FIRST_CLASS.get(key)
             if function is None:
                 signature = signature_of(nb.from_dtype(key[1]))
-                function = nb.cfunc(signature, cache=True)(_cfunc_twin(dispatcher))
-                _FIRST_CLASS[key] = function
+                cfunc = nb.cfunc(signature, cache=True)(_cfunc_twin(dispatcher))
+                function = _FIRST_CLASS[key] = Callback(cfunc)
     return function
+
+
+class Callback(WrapperAddressProtocol):
+    """A ``numba.cfunc`` whose numba type is built once.
+
+    numba types a ``cfunc`` argument by building a ``FunctionType`` from its
+    signature at every call of a kernel, which measured 30 us a function
+    argument: more than a whole gradient pass over 500 rows. A kernel
+    receives this object exactly as it would the ``cfunc`` (the wrapper
+    address protocol), typed by the one type it keeps.
+    """
+
+    def __init__(self, cfunc):
+        self.cfunc = cfunc
+        self.numba_type = types.FunctionType(cfunc._sig)
+
+    def __wrapper_address__(self):
+        return self.cfunc.address
+
+    def signature(self):
+        return self.cfunc._sig
+
+
+@typeof_impl.register(Callback)
+def _typeof_callback(value, context):
+    return value.numba_type
 
 
 def _cfunc_twin(dispatcher):

@@ -30,12 +30,14 @@ class Penalty:
 
     def value(self, coef):
         """The penalty of coefficients ``coef``."""
-        value = 0.0
-        if self.l1:
-            value += self.l1 * float(np.abs(coef).sum())
+        value = self.l1_value(coef)
         if self.l2:
             value += 0.5 * self.l2 * float(np.vdot(coef, coef))
         return value
+
+    def l1_value(self, coef):
+        """The non-smooth part of :meth:`value`, ``l1 * ||coef||_1``."""
+        return self.l1 * float(np.abs(coef).sum()) if self.l1 else 0.0
 
     def add_gradient(self, coef, grad):
         """Add the smooth part's gradient to ``grad`` in place."""

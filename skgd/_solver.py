@@ -33,6 +33,7 @@ from ._kernels import (
     dense_loss_and_gradient,
     loss_rows,
 )
+from ._stopping import optimality_residual
 
 # An epoch whose objective exceeds this multiple of the objective at the
 # start of training (or at zero coefficients, whichever is larger) has
@@ -45,14 +46,12 @@ DIVERGENCE_FACTOR = 1e6
 # curvature exactly from the (d+1) x (d+1) Gram matrix; beyond, by Lanczos.
 EXACT_CURVATURE_MAX_FEATURES = 64
 
-# The adaptive schedule divides the rate by this on every plateau and stops
-# below MIN_ADAPTIVE_RATE, as scikit-learn's SGD does.
-ADAPTIVE_DIVISOR = 5.0
-MIN_ADAPTIVE_RATE = 1e-6
-
-
 # The solvers that step on the gradient of a sample or a mini-batch.
 STOCHASTIC_SOLVERS = ("online", "minibatch")
+
+# The solvers that can measure their own distance from the optimum, and so
+# stop on it (``_stopping.OptimalityStopping``).
+DETERMINISTIC_SOLVERS = ("accelerated", "batch", "saga")
 
 
 class DivergenceError(ValueError):
@@ -95,6 +94,15 @@ class Objective:
     def row_curvature(self):
         """:func:`largest_row_curvature` of the training rows."""
         return largest_row_curvature(self.X, self.W, self.intercept)
+
+    def trace_curvature(self):
+        """The trace of the weighted Gram matrix of ``[X, c]`` over ``n_train``,
+        ``sum_i w_i (||x_i||^2 + c^2) / n_train``: a bound on the full
+        curvature (:meth:`curvature`) that costs one pass, and that a repeated
+        row and a weight of 2 give alike."""
+        return (
+            float(row_curvatures(self.X, self.W, self.intercept).sum()) / self.n_train
+        )
 
     def value_at_zero(self):
         """The objective of all-zero parameters (no pass over ``X`` needed)."""
@@ -210,24 +218,28 @@ def top_eigenvalue(size, gram=None, matvec=None):
     return 1.02 * max(float(eigenvalue), 0.0)
 
 
+def row_curvatures(X, W, intercept):
+    """``w_i (||x_i||^2 + c^2)`` of every row: the curvature of each sample's
+    term (times the loss's curvature bound), in float64."""
+    if sp.issparse(X):
+        squared_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    else:
+        squared_norms = np.einsum("ij,ij->i", X, X)
+    with np.errstate(over="ignore"):
+        curvatures = W.max(axis=1) * (squared_norms + np.float64(intercept) ** 2)
+    largest = float(np.max(curvatures, initial=0))
+    if not np.isfinite(largest):
+        raise _too_large_to_square(np.sqrt(largest))
+    return curvatures
+
+
 def largest_row_curvature(X, W, intercept):
     """``max_i w_i (||x_i||^2 + c^2)``: the largest curvature of one sample's term.
 
     Its inverse is the safe step of the online and mini-batch solvers, the
     way scikit-learn's SAG solver picks its automatic step.
     """
-    if sp.issparse(X):
-        squared_norms = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-    else:
-        squared_norms = np.einsum("ij,ij->i", X, X)
-    w = W.max(axis=1)
-    with np.errstate(over="ignore"):
-        largest = float(
-            np.max(w * (squared_norms + np.float64(intercept) ** 2), initial=0)
-        )
-    if not np.isfinite(largest):
-        raise _too_large_to_square(np.sqrt(largest))
-    return largest
+    return float(np.max(row_curvatures(X, W, intercept), initial=0))
 
 
 def _too_large_to_square(magnitude):
@@ -362,6 +374,38 @@ class Trainer:
         self.evaluate(state)
         return float(np.linalg.norm(self._cached[2]))
 
+    def start(self, state):
+        """Before the first epoch: the first step's gradient, where one is needed."""
+        if self.uses_full_gradient:
+            self.evaluate(state)
+
+    def gradient_at(self, state):
+        """The exact gradient of the smooth part at the current parameters
+        (cached: a pass over the data only if the last evaluation lacked it)."""
+        cached = self._cached
+        if cached is None or cached[0] != state.t or cached[2] is None:
+            value, grad = self.objective.evaluate(state.theta)
+            self._cached = cached = (state.t, value, grad)
+        return cached[2]
+
+    def gradient_norm_at_zero(self, state):
+        """Norm of the smooth part's gradient at all-zero parameters: the
+        optimality residual's scale (free when training starts from zero)."""
+        if not np.any(state.theta):
+            return float(np.linalg.norm(self.gradient_at(state)))
+        _, grad = self.objective.evaluate(np.zeros_like(state.theta))
+        return float(np.linalg.norm(grad))
+
+    def optimality(self, state, threshold):
+        """:func:`~skgd._stopping.optimality_residual` at the current parameters.
+
+        ``threshold`` is the value the stopping rule compares it with: a
+        trainer whose exact residual costs a pass may return a cheaper
+        estimate while that estimate is clearly above it.
+        """
+        grad = self.gradient_at(state)
+        return optimality_residual(state.theta, grad, self.objective.penalty.l1)
+
     def run_epoch(self, state):
         """One epoch; returns the learning rate (or trial step) of its last update."""
         if self.solver == "batch":
@@ -452,41 +496,6 @@ class Trainer:
         self._cached = (state.t, value, None)
 
 
-@dataclass
-class Stopping:
-    """When to stop, with scikit-learn SGD's semantics.
-
-    An epoch *does not improve* if its objective is above the best one minus
-    ``tol`` (or, with a validation set, if its score is below the best one
-    plus ``tol``). After ``n_iter_no_change`` such epochs in a row, training
-    stops, or, for the adaptive schedule, the rate is divided by 5 until it
-    falls below 1e-6. ``tol=None`` never stops early.
-    """
-
-    tol: float | None
-    n_iter_no_change: int
-    adaptive: bool
-    best: float = math.inf
-    no_improvement: int = 0
-
-    def should_stop(self, value, state, eta0):
-        """Feed one epoch's objective (or minus its validation score)."""
-        if self.tol is None:
-            return False
-        if value > self.best - self.tol:
-            self.no_improvement += 1
-        else:
-            self.no_improvement = 0
-        self.best = min(self.best, value)
-        if self.no_improvement < self.n_iter_no_change:
-            return False
-        if self.adaptive and eta0 * state.lr_factor > MIN_ADAPTIVE_RATE:
-            state.lr_factor /= ADAPTIVE_DIVISOR
-            self.no_improvement = 0
-            return False
-        return True
-
-
 class History:
     """Per-epoch records of a fit, exposed as the estimator's ``history_``."""
 
@@ -567,8 +576,8 @@ def train(
         :class:`DivergenceError` is raised.
     n_epochs : int
         The most epochs to run.
-    stopping : Stopping or None
-        The stopping rule; None runs every epoch.
+    stopping : Stopping, OptimalityStopping or None
+        The stopping rule (see ``_stopping``); None runs every epoch.
     validation : callable or None
         ``validation(theta) -> score`` (higher is better). Given one, the
         stopping rule watches the score.
@@ -600,8 +609,9 @@ def train(
     history = History(with_validation=validation is not None, with_theta=record_theta)
     objective = trainer.objective
     zero_value = objective.value_at_zero()
-    if trainer.uses_full_gradient:
-        trainer.evaluate(state)  # the first step's gradient
+    trainer.start(state)
+    if stopping is not None:
+        stopping.start(trainer, state)
     # The scale divergence is judged against: kept across partial_fit calls
     # and warm starts, so a loss that grows a little per call is still caught.
     if state.reference > 0:
@@ -671,9 +681,7 @@ def train(
                 f"{history.records['time'][-1]:.3f} s"
             )
         stop_requested = callbacks is not None and callbacks.end_epoch(state)
-        if stopping is not None and stopping.should_stop(
-            monitored, state, trainer.eta0
-        ):
+        if stopping is not None and stopping.should_stop(monitored, state, trainer):
             converged = True
             break
         if stop_requested:

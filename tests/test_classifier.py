@@ -122,7 +122,7 @@ def test_batch_log_loss_is_logistic_regression(n_classes, weights):
     # 300 epochs reach 3e-9 (binary) to 1.5e-7 (softmax; 150 epochs are still at
     # 1e-5 to 8e-5), so 1e-5 sits two orders of magnitude above what is
     # reached and a sliver of a wrong gradient or weight cannot hide under it.
-    clf = GDClassifier(
+    clf = GDClassifier(solver="batch",
         alpha=ALPHA, class_weight=class_weight, momentum=0.9, nesterov=True,
         tol=None, max_iter=300,
     ).fit(X, y, sample_weight=sample_weight)  # fmt: skip
@@ -138,7 +138,7 @@ def test_intercept_scaling_keeps_the_logistic_regression_minimiser(n_classes):
     X, y = problem(n_classes)
     reference = logistic_regression(X, y, None, None)
     for scaling in (0.5, 2.0):
-        clf = GDClassifier(
+        clf = GDClassifier(solver="batch",
             alpha=ALPHA, intercept_scaling=scaling, momentum=0.9, nesterov=True,
             tol=None, max_iter=300,
         ).fit(X, y)  # fmt: skip
@@ -228,8 +228,8 @@ def test_balanced_class_weight_counts_sample_weights_as_frequencies():
     # for class_weight="balanced" (LogisticRegression's definition).
     X, y = problem(3)
     repeats = np.random.RandomState(2).randint(1, 4, len(y))
-    params = dict(alpha=ALPHA, class_weight="balanced", tol=None, max_iter=300,
-                  momentum=0.9, nesterov=True)  # fmt: skip
+    params = dict(solver="batch", alpha=ALPHA, class_weight="balanced", tol=None,
+                  max_iter=300, momentum=0.9, nesterov=True)  # fmt: skip
     weighted = GDClassifier(**params).fit(X, y, sample_weight=repeats.astype(float))
     repeated = GDClassifier(**params).fit(
         np.repeat(X, repeats, 0), np.repeat(y, repeats)
@@ -637,7 +637,7 @@ def test_same_random_state_same_model(solver):
     second = GDClassifier(random_state=0, **params).fit(X, y)
     assert_array_equal(first.coef_, second.coef_)
     assert_array_equal(first.intercept_, second.intercept_)
-    if solver != "batch":
+    if solver not in ("batch", "accelerated"):
         # The seed is really used: another one walks the data differently.
         other = GDClassifier(random_state=1, **params).fit(X, y)
         assert not np.array_equal(first.coef_, other.coef_)

@@ -123,7 +123,7 @@ def _regressor_cases():
     yield "multi-output", GDRegressor(max_iter=60), *regression(n_targets=3), None
     # 80 features: eta0='auto' takes the Lanczos branch (distributed matvecs).
     yield "lanczos", GDRegressor(max_iter=15), *regression(n_features=80), None
-    yield "adam", GDRegressor(optimizer="adam", max_iter=15), X, y, None
+    yield "adam", GDRegressor(solver="batch", optimizer="adam", max_iter=15), X, y, None
     yield (
         "scaled-intercept", GDRegressor(intercept_scaling=0.3, max_iter=15), X, y,
         None,
@@ -171,8 +171,8 @@ def test_all_zero_features_train_as_on_numpy(client):
     # 80 columns: the Lanczos branch of the automatic step, which cannot
     # start from all-zero data (ARPACK) and must report a zero curvature.
     X, y = np.zeros((N_SAMPLES, 80)), np.linspace(-1.0, 2.0, N_SAMPLES)
-    reference = GDRegressor(max_iter=5, tol=None).fit(X, y)
-    ours = GDRegressor(max_iter=5, tol=None).fit(*to_dask(X, y))
+    reference = GDRegressor(solver="batch", max_iter=5, tol=None).fit(X, y)
+    ours = GDRegressor(solver="batch", max_iter=5, tol=None).fit(*to_dask(X, y))
     assert_same_fit(ours, reference)
     assert_allclose(ours.intercept_, [y.mean()])
 

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from combinations import accepts
 
 from skgd import GDClassifier, GDRegressor
 
@@ -30,8 +31,7 @@ COMBINATIONS = [
     (solver, optimizer)
     for solver in SOLVERS
     for optimizer in OPTIMIZERS
-    if optimizer == "sgd"
-    or (solver != "perturbation" and (solver == "batch" or optimizer != "rprop"))
+    if accepts(solver, optimizer)
 ]
 ESTIMATORS = (GDRegressor, GDClassifier)
 
@@ -166,12 +166,10 @@ SCHEDULE_VARIANTS = [
 @pytest.mark.parametrize(("solver", "optimizer"), COMBINATIONS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_fit_equals_as_many_partial_fit_epochs(Estimator, solver, optimizer, variant):
-    if (
-        solver == "perturbation"
-        and "learning_rate" in variant
-        or (solver == "perturbation" and "warmup" in variant)
-    ):
-        pytest.skip("the perturbation search has no learning-rate schedule")
+    if not accepts(solver, optimizer, **variant):
+        pytest.skip(f"solver={solver!r} has no learning-rate schedule")
+    if solver == "accelerated":
+        pytest.skip("the accelerated solver's momentum restarts at every call")
     X, y = data(Estimator)
     params = dict(solver=solver, optimizer=optimizer, batch_size=7, random_state=0)
     params.update(variant)
@@ -189,8 +187,8 @@ def test_fit_equals_as_many_partial_fit_epochs(Estimator, solver, optimizer, var
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_momentum_state_resumes_across_partial_fit(Estimator, solver):
-    if solver == "perturbation":
-        pytest.skip("no momentum without a gradient")
+    if not accepts(solver, momentum=0.9, nesterov=True):
+        pytest.skip(f"solver={solver!r} takes no momentum")
     X, y = data(Estimator)
     params = dict(
         solver=solver, momentum=0.9, nesterov=True, batch_size=7, random_state=0

@@ -69,7 +69,7 @@ def _partial_fit_then(first, second, Estimator=GDRegressor, **params):
 
 
 def _negative_schedule():
-    GDRegressor(learning_rate=lambda t: -1.0, max_iter=2).fit(X, Y)
+    GDRegressor(solver="batch", learning_rate=lambda t: -1.0, max_iter=2).fit(X, Y)
 
 
 class _NoRates(schedules.Schedule):
@@ -160,7 +160,7 @@ CATALOGUE = [
     ),
     Case(
         "wrong type",
-        lambda: GDRegressor(learning_rate=5).fit(X, Y),
+        lambda: GDRegressor(solver="batch", learning_rate=5).fit(X, Y),
         InvalidParameterError,
         r"The 'learning_rate' parameter of GDRegressor must be "
         r".*an object implementing 'rates' or a callable",
@@ -202,21 +202,25 @@ CATALOGUE = [
     ),
     Case(
         "momentum with adam",
-        lambda: GDRegressor(optimizer="adam", momentum=0.5).fit(X, Y),
+        lambda: GDRegressor(solver="batch", optimizer="adam", momentum=0.5).fit(X, Y),
         ValueError,
         r"momentum applies to optimizer='sgd' only; optimizer='adam' keeps "
         r"its own moments \(set momentum=0\)",
     ),
     Case(
         "optimal without alpha",
-        lambda: GDRegressor(learning_rate="optimal", alpha=0.0).fit(X, Y),
+        lambda: GDRegressor(solver="batch", learning_rate="optimal", alpha=0.0).fit(
+            X, Y
+        ),
         ValueError,
         r"learning_rate='optimal' is 1 / \(alpha \* \(t0 \+ t\)\) and needs "
         r"a penalty with alpha > 0",
     ),
     Case(
         "optimal without penalty",
-        lambda: GDClassifier(learning_rate="optimal", penalty=None).fit(X, LABELS),
+        lambda: GDClassifier(solver="batch", learning_rate="optimal", penalty=None).fit(
+            X, LABELS
+        ),
         ValueError,
         r"learning_rate='optimal' .* needs a penalty with alpha > 0",
     ),
@@ -384,7 +388,7 @@ CATALOGUE = [
     # --- training -----------------------------------------------------------------------
     Case(
         "divergence",
-        lambda: GDRegressor(eta0=1e3, max_iter=5).fit(X, Y),
+        lambda: GDRegressor(solver="batch", eta0=1e3, max_iter=5).fit(X, Y),
         ValueError,
         r"Training diverged at epoch 2: the training objective grew to .* "
         r"The learning rate \(last 1e\+03\) is too large for this data\. Try "
@@ -394,10 +398,21 @@ CATALOGUE = [
     ),
     Case(
         "divergence with recovery",
-        lambda: GDRegressor(eta0=1e6, max_iter=5, divergence_recovery=2).fit(X, Y),
+        lambda: GDRegressor(
+            solver="batch", eta0=1e6, max_iter=5, divergence_recovery=2
+        ).fit(X, Y),
         ValueError,
         r"diverged at epoch 1: .* \(Halving the learning rate 2 times did "
         r"not help\.\)",
+    ),
+    Case(
+        "a schedule for the accelerated solver",
+        lambda: GDRegressor(learning_rate="invscaling").fit(X, Y),
+        ValueError,
+        r"solver='accelerated' sets its own momentum \(Nesterov's, with restart\) "
+        r"and step \(backtracking\), so learning_rate='invscaling' does not apply; "
+        r"use solver='batch' for full-batch descent with learning_rate='invscaling', "
+        r"or leave it at 'constant'\.",
     ),
     Case(
         "divergence to non-finite values",
@@ -415,7 +430,9 @@ CATALOGUE = [
     ),
     Case(
         "schedule without rates",
-        lambda: GDRegressor(learning_rate=_NoRates(), max_iter=2).fit(X, Y),
+        lambda: GDRegressor(solver="batch", learning_rate=_NoRates(), max_iter=2).fit(
+            X, Y
+        ),
         NotImplementedError,
         r"",
     ),
@@ -641,7 +658,7 @@ def test_zero_weight_validation_rows_are_explained():
 
 def test_schedule_without_rates_is_explained():
     with pytest.raises(NotImplementedError, match="rates"):
-        GDRegressor(learning_rate=_NoRates(), max_iter=2).fit(X, Y)
+        GDRegressor(solver="batch", learning_rate=_NoRates(), max_iter=2).fit(X, Y)
 
 
 def test_bad_schedule_message_names_the_update():

@@ -113,7 +113,9 @@ def test_every_optimizer_reaches_the_closed_form_with_batch(name):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((100, 4))
     y = X @ np.array([1.0, -2.0, 0.5, 3.0]) + 1.0 + 0.1 * rng.standard_normal(100)
-    est = GDRegressor(optimizer=name, alpha=1e-3, tol=None, max_iter=3000)
+    est = GDRegressor(
+        solver="batch", optimizer=name, alpha=1e-3, tol=None, max_iter=3000
+    )
     if name != "sgd":
         # Normalised steps move ~eta per coordinate: start at the data's scale
         # and let a decaying rate remove the final oscillation.
@@ -208,7 +210,7 @@ def test_every_schedule_trains(learning_rate):
 def test_a_bad_schedule_is_named():
     X = np.ones((5, 1))
     with pytest.raises(ValueError, match="learning rate schedule returned"):
-        GDRegressor(learning_rate=lambda t: -1.0).fit(X, np.ones(5))
+        GDRegressor(solver="batch", learning_rate=lambda t: -1.0).fit(X, np.ones(5))
 
 
 # --- averaging ---------------------------------------------------------------------

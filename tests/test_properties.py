@@ -82,6 +82,7 @@ EXPLANATIONS = {
     # One family: scikit-learn's _parameter_constraints.
     "parameter": r"The '\w+' parameter of GD(Regressor|Classifier) must be",
     "perturbation": r"solver='perturbation' uses no gradient, so \w+=",
+    "accelerated": r"solver='accelerated' sets its own .*, so \w+=",
     "rprop": r"optimizer='rprop' steps by the sign of the exact gradient and needs "
     r"solver='batch'",
     "momentum": r"momentum applies to optimizer='sgd' only",
@@ -235,7 +236,7 @@ INVALID = {
 def parameters(draw, losses):
     """Parameters of a valid configuration, or of one that must be refused."""
     solver = draw(st.sampled_from(SOLVERS))
-    if solver == "perturbation":
+    if solver in ("perturbation", "accelerated"):  # no update rule to choose
         params = {"optimizer": "sgd", "momentum": 0.0, "nesterov": False}
         params["learning_rate"] = "constant"
     else:
@@ -265,7 +266,9 @@ def parameters(draw, losses):
         gamma=draw(st.sampled_from([0.9, 0.5])),
         step_size=draw(st.sampled_from([10, 1])),
         # Warm-up is a schedule's, so the perturbation solver refuses it.
-        warmup=0 if solver == "perturbation" else draw(st.sampled_from([0, 2])),
+        warmup=0
+        if solver in ("perturbation", "accelerated")
+        else draw(st.sampled_from([0, 2])),
         beta_1=draw(st.sampled_from([0.9, 0.0])),
         rho=draw(st.sampled_from([0.9, 0.5])),
         max_iter=draw(st.integers(1, MAX_ITER)),
@@ -286,11 +289,13 @@ def parameters(draw, losses):
     if draw(st.sampled_from([False] * 4 + [True])):  # one in five must be refused
         changes, expected = INVALID[draw(st.sampled_from(sorted(INVALID)))]
         params.update(changes)
-        if params["solver"] == "perturbation" and expected != "parameter":
-            # The perturbation check comes first and names what it refuses.
+        if params["solver"] in ("perturbation", "accelerated") and expected != (
+            "parameter"
+        ):
+            # Their check comes first and names what it refuses.
             params.update(optimizer="sgd", momentum=0.0, nesterov=False)
             params["learning_rate"] = changes.get("learning_rate", "constant")
-            expected = "perturbation"
+            expected = params["solver"]
             if params["learning_rate"] == "constant":
                 params["momentum"] = 0.5
     return params, expected
@@ -512,7 +517,9 @@ def test_classifier_fits_finitely_or_explains_why(data, config, method, class_we
 GRADIENT_COMBINATIONS = [
     (solver, optimizer)
     for solver in SOLVERS
-    if solver != "perturbation"
+    # The accelerated solver backtracks: no eta0 makes it diverge (tested
+    # with the solver).
+    if solver not in ("perturbation", "accelerated")
     for optimizer in OPTIMIZERS
     if solver == "batch" or optimizer != "rprop"
 ]
@@ -710,7 +717,7 @@ def test_partial_fit_catches_divergence_across_calls():
     X, y = divergence_problem(GDRegressor)
     # eta0 = 2 > 2 / L: the error grows geometrically, ~2.5x per epoch; fit()
     # catches it at epoch 10 (see above). A stream of one-epoch calls must too.
-    est = GDRegressor(eta0=2.0, random_state=0)
+    est = GDRegressor(solver="batch", eta0=2.0, random_state=0)
     with pytest.raises(ValueError, match="diverged"):
         for _ in range(40):
             est.partial_fit(X, y)

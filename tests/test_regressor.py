@@ -301,7 +301,9 @@ def test_momentum_and_nesterov_need_fewer_epochs_than_plain_descent():
     f_zero = 0.5 * np.mean(y**2)
 
     def epochs_to_converge(**params):
-        est = GDRegressor(penalty=None, tol=None, max_iter=1000, **params).fit(X, y)
+        est = GDRegressor(
+            solver="batch", penalty=None, tol=None, max_iter=1000, **params
+        ).fit(X, y)
         gap = np.asarray(est.history_["loss"]) - f_star
         reached = np.flatnonzero(gap <= 1e-8 * (f_zero - f_star))
         assert len(reached), f"{params} did not reach the threshold"
@@ -327,7 +329,7 @@ def test_default_stopping_lets_momentum_converge():
     # epochs before it settles, far below where it started. The default rule
     # sees 5 epochs above the best objective so far (epoch 1), stops after
     # 6 with R^2 ~ 0.43, and, counting that as convergence, does not warn.
-    est = GDRegressor(momentum=0.9).fit(X, y)
+    est = GDRegressor(solver="batch", momentum=0.9).fit(X, y)
     assert est.score(X, y) > 0.99
 
 
@@ -505,7 +507,7 @@ def test_warm_start_continues_where_fit_stopped(solver, extra):
 @pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
 def test_a_new_optimizer_starts_from_fresh_state(method):
     X, y, _ = make_problem(n_samples=100)
-    params = dict(shuffle=False, max_iter=5, tol=None)
+    params = dict(solver="batch", shuffle=False, max_iter=5, tol=None)
     est = GDRegressor(momentum=0.9, warm_start=method == "warm_start", **params)
     refit = est.partial_fit if method == "partial_fit" else est.fit
     refit(X, y)
@@ -616,15 +618,24 @@ BAD_PARAMS = [
         dict(optimizer="rprop", solver="minibatch"),
         r"optimizer='rprop' .* needs\s+solver='batch'",
     ),
-    (dict(optimizer="adam", momentum=0.5), "momentum applies to optimizer='sgd' only"),
-    (dict(learning_rate="optimal", alpha=0.0), "needs a penalty with alpha > 0"),
-    (dict(learning_rate="optimal", penalty=None), "needs a penalty with alpha > 0"),
     (
-        dict(learning_rate=lambda t: -1.0),
+        dict(solver="batch", optimizer="adam", momentum=0.5),
+        "momentum applies to optimizer='sgd' only",
+    ),
+    (
+        dict(solver="batch", learning_rate="optimal", alpha=0.0),
+        "needs a penalty with alpha > 0",
+    ),
+    (
+        dict(solver="batch", learning_rate="optimal", penalty=None),
+        "needs a penalty with alpha > 0",
+    ),
+    (
+        dict(solver="batch", learning_rate=lambda t: -1.0),
         "learning rates must be finite and non-negative",
     ),
     (
-        dict(learning_rate=lambda t: np.nan),
+        dict(solver="batch", learning_rate=lambda t: np.nan),
         "learning rates must be finite and non-negative",
     ),
     (dict(solver="perturbation", momentum=0.5), "uses no gradient, so momentum=0.5"),
@@ -842,7 +853,9 @@ def test_intercept_scaling_leaves_the_minimiser_alone(scaling):
     # neither the objective nor its minimiser; the automatic step follows
     # the curvature of [X, s]. Observed: 1e-15 after 300 epochs.
     X, y, sample_weight = make_problem(weighted=True)
-    est = GDRegressor(intercept_scaling=scaling, alpha=0.01, max_iter=300, tol=None)
+    est = GDRegressor(
+        solver="batch", intercept_scaling=scaling, alpha=0.01, max_iter=300, tol=None
+    )
     est.fit(X, y, sample_weight=sample_weight)
     coef, intercept = closed_form_solution(est, X, y, sample_weight)
     np.testing.assert_allclose(est.coef_, coef, rtol=1e-9, atol=1e-12)

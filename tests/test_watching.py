@@ -174,7 +174,7 @@ def test_closed_form_solution_is_weighted_ridge(fit_intercept, n_targets):
 
 def test_objective_gap_shrinks_to_zero():
     X, y = regression_data()
-    est = GDRegressor(alpha=0.01, tol=1e-12, max_iter=500).fit(X, y)
+    est = GDRegressor(solver="batch", alpha=0.01, tol=1e-12, max_iter=500).fit(X, y)
     gap = objective_gap(est, X, y)
     assert len(gap) == est.n_iter_
     assert gap.min() >= -1e-12  # nothing beats the exact minimiser
@@ -218,7 +218,7 @@ def test_recovery_turns_divergence_into_convergence(solver):
 
 def test_recovery_gives_up_after_its_budget():
     X, y = regression_data()
-    est = GDRegressor(eta0=1e6, divergence_recovery=2)
+    est = GDRegressor(solver="batch", eta0=1e6, divergence_recovery=2)
     with pytest.raises(
         ValueError, match="Halving the learning rate 2 times did not help"
     ):

@@ -1,0 +1,129 @@
+"""When training stops: by optimality (deterministic solvers) or by progress (SGD's rule).
+
+Two questions decide a stop, and the solvers answer them differently:
+
+- The deterministic solvers (``'accelerated'``, ``'batch'``, ``'saga'``) can
+  measure how far they are from the optimum itself: :class:`OptimalityStopping`
+  stops when the *optimality residual* (the smallest subgradient of the
+  objective, see :func:`optimality_residual`) is small, which bounds the
+  distance to the minimum.
+- The stochastic solvers (``'online'``, ``'minibatch'``) never form an exact
+  gradient, and their objective never settles (it carries the updates'
+  noise): :class:`Stopping` keeps scikit-learn SGD's rule, which stops when
+  the objective stops improving.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# The adaptive schedule divides the rate by this on every plateau and stops
+# below MIN_ADAPTIVE_RATE, as scikit-learn's SGD does.
+ADAPTIVE_DIVISOR = 5.0
+MIN_ADAPTIVE_RATE = 1e-6
+
+
+def optimality_residual(theta, grad, l1):
+    """``dist(0, ∂F(θ))``: the norm of the objective's smallest subgradient.
+
+    ``grad`` is the gradient of the smooth part (the mean loss and the L2
+    term) at ``theta``; ``l1`` the weight of the L1 part, whose subgradient
+    at a zero coefficient is any value in ``[-l1, l1]``. Without an L1 part
+    this is the norm of the gradient. It is zero exactly at the minimiser,
+    and for an objective ``F`` that is ``mu``-strongly convex,
+    ``F(θ) - F* <= residual**2 / (2 mu)`` (from
+    ``F* >= F(θ) + v·(θ* - θ) + mu/2 ||θ* - θ||²`` for the subgradient ``v``).
+    """
+    if l1 == 0.0:
+        return float(np.linalg.norm(grad))
+    coef, g = theta[:, :-1], grad[:, :-1]
+    shrunk = np.sign(g) * np.maximum(np.abs(g) - l1, 0.0)
+    v = np.where(coef != 0, g + l1 * np.sign(coef), shrunk)
+    return float(np.sqrt(np.vdot(v, v) + np.vdot(grad[:, -1], grad[:, -1])))
+
+
+@dataclass
+class OptimalityStopping:
+    """Stop when the optimality residual falls to ``tol`` times its value at zero.
+
+    The residual is :func:`optimality_residual` at the current parameters;
+    its scale is the norm of the smooth part's gradient at all-zero
+    parameters, so the rule does not depend on the units of ``y`` or on
+    where a warm start began. A fit that stops this way has a residual
+    ``r <= tol * r0``, so, for a ``mu``-strongly convex objective (an L2
+    penalty ``alpha`` makes the loss's part in the coefficients so with
+    ``mu >= alpha``), its objective is within ``r**2 / (2 mu)`` of the
+    minimum and its parameters within ``r / mu`` of the minimiser.
+    ``tol=None`` never stops early.
+    """
+
+    tol: float | None
+    scale: float = math.nan
+    residual: float = math.nan
+
+    def start(self, trainer, state):
+        """Measure the scale (one gradient at zero, free on a cold start)."""
+        if self.tol is not None:
+            self.scale = trainer.gradient_norm_at_zero(state)
+
+    @property
+    def threshold(self):
+        return self.tol * self.scale
+
+    def should_stop(self, value, state, trainer):
+        if self.tol is None:
+            return False
+        self.residual = trainer.optimality(state, self.threshold)
+        return self.residual <= self.threshold
+
+    def shortfall(self):
+        """What a fit that did not stop still lacks, for the warning."""
+        if self.tol is None or not np.isfinite(self.residual):
+            return ""
+        ratio = self.residual / self.scale if self.scale > 0 else math.inf
+        return (
+            f" The optimality residual is still {ratio:.2g} times its value at "
+            f"zero (tol={self.tol:g})."
+        )
+
+
+@dataclass
+class Stopping:
+    """When to stop, with scikit-learn SGD's semantics.
+
+    An epoch *does not improve* if its objective is above the best one minus
+    ``tol`` (or, with a validation set, if its score is below the best one
+    plus ``tol``). After ``n_iter_no_change`` such epochs in a row, training
+    stops, or, for the adaptive schedule, the rate is divided by 5 until it
+    falls below 1e-6. ``tol=None`` never stops early.
+    """
+
+    tol: float | None
+    n_iter_no_change: int
+    adaptive: bool
+    best: float = math.inf
+    no_improvement: int = 0
+
+    def start(self, trainer, state):
+        pass
+
+    def should_stop(self, value, state, trainer):
+        """Feed one epoch's objective (or minus its validation score)."""
+        if self.tol is None:
+            return False
+        if value > self.best - self.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        self.best = min(self.best, value)
+        if self.no_improvement < self.n_iter_no_change:
+            return False
+        if self.adaptive and trainer.eta0 * state.lr_factor > MIN_ADAPTIVE_RATE:
+            state.lr_factor /= ADAPTIVE_DIVISOR
+            self.no_improvement = 0
+            return False
+        return True
+
+    def shortfall(self):
+        return ""
