@@ -116,6 +116,7 @@ class AcceleratedTrainer(Trainer):
         x[...] = candidate
         self._momentum_t = 1.0 if restart else t_next
         state.t += 1
+        state.epoch += 1
         self._cached = (state.t, value, None)
         self._average(state)
         state.lr_factor = step * (2.0 if self._expanding else STEP_GROWTH) / self.eta0

@@ -62,6 +62,14 @@ AUTO_OPTIMALITY_TOL = 1e-6
 AUTO_PROGRESS_TOL = 1e-4
 
 
+# The solvers with an update rule of their own, and what it is.
+OWN_UPDATE_RULES = {
+    "accelerated": "sets its own momentum (Nesterov's, with restart) and step "
+    "(backtracking)",
+    "saga": "steps by variance-reduced gradients at a constant step",
+}
+
+
 class DataScaleWarning(UserWarning):
     """The features' scales differ enough to slow gradient descent badly."""
 
@@ -125,7 +133,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "solver": [
-            StrOptions({"accelerated", "batch", "online", "minibatch", "perturbation"})
+            StrOptions(
+                {"accelerated", "batch", "saga", "online", "minibatch", "perturbation"}
+            )
         ],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS))],
@@ -235,21 +245,22 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                         f"does not apply; leave it at {default!r} (eta0 sets the "
                         "initial trial step, which then adapts by the 1/5 rule)."
                     )
-        if self.solver == "accelerated":
+        if self.solver in OWN_UPDATE_RULES:
             chosen = {
                 "optimizer": (self.optimizer, "sgd"),
                 "momentum": (self.momentum, 0.0),
                 "nesterov": (self.nesterov, False),
                 "learning_rate": (self.learning_rate, "constant"),
                 "warmup": (self.warmup, 0),
+                "average": (self.average, False),
             }
             for name, (value, default) in chosen.items():
                 if value != default:
                     raise ValueError(
-                        f"solver='accelerated' sets its own momentum (Nesterov's, "
-                        f"with restart) and step (backtracking), so {name}={value!r} "
-                        "does not apply; use solver='batch' for full-batch descent "
-                        f"with {name}={value!r}, or leave it at {default!r}."
+                        f"solver={self.solver!r} {OWN_UPDATE_RULES[self.solver]}, so "
+                        f"{name}={value!r} does not apply; use solver='batch' (or "
+                        f"'online', 'minibatch') for descent with {name}={value!r}, "
+                        f"or leave it at {default!r}."
                     )
         if self.solver != "batch" and self.optimizer == "rprop":
             raise ValueError(
@@ -313,6 +324,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         n = objective.n_train
         b = min({"online": 1, "minibatch": self.batch_size}.get(self.solver, n), n)
+        if self.solver == "saga":
+            # Defazio et al.'s step 1 / (2 L + min(2 n mu, L)) for the largest
+            # sample curvature L and the strong convexity mu of the L2 part
+            # (as scikit-learn's SAGA).
+            row = objective.loss.curvature * objective.row_curvature()
+            row += objective.penalty.l2
+            if row <= 0:
+                return 1.0
+            return 1.0 / (2.0 * row + min(2.0 * n * objective.penalty.l2, row))
         if self.solver == "accelerated":
             # Only a first step: backtracking finds the curvature. The trace
             # bounds the full one (by at most n_features + 1 times) and costs
@@ -418,14 +438,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return previous
 
     def _prepare_X(self, X):
-        # The stochastic kernels walk rows: C order, or CSR. The batch solver
-        # only uses BLAS products, which take any layout without a copy.
-        if self.solver == "batch":
+        # The stochastic and SAGA kernels walk rows: C order, or CSR. The
+        # full-batch solvers only evaluate the objective, which takes any
+        # layout without a copy.
+        if self.solver in ("batch", "accelerated"):
             return X
         if sp.issparse(X):
             X = X.tocsr()
-            if not X.data.flags.writeable:
+            # SAGA catches a feature up once per row: a row must name it once.
+            canonical = self.solver != "saga" or X.has_canonical_format
+            if not X.data.flags.writeable or not canonical:
                 X = X.copy()
+                X.sum_duplicates()
             return X
         return np.ascontiguousarray(X)
 

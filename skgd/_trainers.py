@@ -6,9 +6,10 @@ is a subclass in a module of its own, registered here.
 """
 
 from ._accelerated import AcceleratedTrainer
+from ._saga import SagaTrainer
 from ._solver import Trainer
 
-TRAINERS = {"accelerated": AcceleratedTrainer}
+TRAINERS = {"accelerated": AcceleratedTrainer, "saga": SagaTrainer}
 
 
 def trainer_class(solver):

@@ -411,8 +411,8 @@ CATALOGUE = [
         ValueError,
         r"solver='accelerated' sets its own momentum \(Nesterov's, with restart\) "
         r"and step \(backtracking\), so learning_rate='invscaling' does not apply; "
-        r"use solver='batch' for full-batch descent with learning_rate='invscaling', "
-        r"or leave it at 'constant'\.",
+        r"use solver='batch' \(or 'online', 'minibatch'\) for descent with "
+        r"learning_rate='invscaling', or leave it at 'constant'\.",
     ),
     Case(
         "divergence to non-finite values",

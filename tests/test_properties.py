@@ -34,6 +34,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from combinations import accepts
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -83,6 +84,7 @@ EXPLANATIONS = {
     "parameter": r"The '\w+' parameter of GD(Regressor|Classifier) must be",
     "perturbation": r"solver='perturbation' uses no gradient, so \w+=",
     "accelerated": r"solver='accelerated' sets its own .*, so \w+=",
+    "saga": r"solver='saga' steps by variance-reduced gradients .*, so \w+=",
     "rprop": r"optimizer='rprop' steps by the sign of the exact gradient and needs "
     r"solver='batch'",
     "momentum": r"momentum applies to optimizer='sgd' only",
@@ -93,7 +95,8 @@ EXPLANATIONS = {
     "divergence": r"Training diverged at epoch (\d+): the training objective",
     "one class": r"The number of classes has to be greater than one",
     "zero weights": r"Sample weights must contain at least one non-zero number"
-    r"|The training samples all have zero sample_weight",
+    r"|The training samples all have zero sample_weight"
+    r"|early_stopping held out rows whose sample_weight are all zero",
     "balanced chunk": r"class_weight='balanced' needs every class in y",
     "class_weight labels": r"class_weight names labels .* that are not classes of y",
     # early_stopping on too few samples: scikit-learn's train_test_split says why.
@@ -232,11 +235,15 @@ INVALID = {
 }
 
 
+# The solvers that choose their own update rule and step schedule.
+OWN_RULES = ("perturbation", "accelerated", "saga")
+
+
 @st.composite
 def parameters(draw, losses):
     """Parameters of a valid configuration, or of one that must be refused."""
     solver = draw(st.sampled_from(SOLVERS))
-    if solver in ("perturbation", "accelerated"):  # no update rule to choose
+    if solver in OWN_RULES:  # no update rule to choose
         params = {"optimizer": "sgd", "momentum": 0.0, "nesterov": False}
         params["learning_rate"] = "constant"
     else:
@@ -266,9 +273,7 @@ def parameters(draw, losses):
         gamma=draw(st.sampled_from([0.9, 0.5])),
         step_size=draw(st.sampled_from([10, 1])),
         # Warm-up is a schedule's, so the perturbation solver refuses it.
-        warmup=0
-        if solver in ("perturbation", "accelerated")
-        else draw(st.sampled_from([0, 2])),
+        warmup=0 if solver in OWN_RULES else draw(st.sampled_from([0, 2])),
         beta_1=draw(st.sampled_from([0.9, 0.0])),
         rho=draw(st.sampled_from([0.9, 0.5])),
         max_iter=draw(st.integers(1, MAX_ITER)),
@@ -277,7 +282,9 @@ def parameters(draw, losses):
         early_stopping=draw(st.sampled_from([False, False, True])),
         validation_fraction=draw(st.sampled_from([0.1, 0.5])),
         shuffle=draw(st.booleans()),
-        average=draw(st.sampled_from([False, True, 3])),
+        average=False
+        if solver in ("accelerated", "saga")
+        else draw(st.sampled_from([False, True, 3])),
         divergence_recovery=draw(st.sampled_from([0, 2])),
         random_state=draw(st.integers(0, 3)),
     )
@@ -289,9 +296,7 @@ def parameters(draw, losses):
     if draw(st.sampled_from([False] * 4 + [True])):  # one in five must be refused
         changes, expected = INVALID[draw(st.sampled_from(sorted(INVALID)))]
         params.update(changes)
-        if params["solver"] in ("perturbation", "accelerated") and expected != (
-            "parameter"
-        ):
+        if params["solver"] in OWN_RULES and expected != "parameter":
             # Their check comes first and names what it refuses.
             params.update(optimizer="sgd", momentum=0.0, nesterov=False)
             params["learning_rate"] = changes.get("learning_rate", "constant")
@@ -521,7 +526,7 @@ GRADIENT_COMBINATIONS = [
     # with the solver).
     if solver not in ("perturbation", "accelerated")
     for optimizer in OPTIMIZERS
-    if solver == "batch" or optimizer != "rprop"
+    if accepts(solver, optimizer)
 ]
 
 
