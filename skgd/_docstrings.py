@@ -36,7 +36,7 @@ intercept_scaling : float, default=1.0
     ``intercept_scaling=0.1``). Above 1 it matches an intercept to features
     of a large scale. Ignored with ``fit_intercept=False``.""",
     "solver": """\
-solver : {'accelerated', 'batch', 'online', 'minibatch', 'perturbation'}, default='accelerated'
+solver : {'accelerated', 'batch', 'saga', 'online', 'minibatch', 'perturbation'}, default='accelerated'
     How often, and how, the parameters move. ``'accelerated'`` (the
     default): one update per epoch with the exact gradient, Nesterov's
     momentum reset whenever it points uphill (adaptive restart,
@@ -46,7 +46,12 @@ solver : {'accelerated', 'batch', 'online', 'minibatch', 'perturbation'}, defaul
     ill-conditioned data, and stops when it is there (see ``tol``).
     ``'batch'``: the textbook full-batch gradient descent, one update per
     epoch with the step ``eta0`` and any ``optimizer``, ``momentum`` and
-    ``learning_rate``. ``'online'``: one update per sample, in a fresh random
+    ``learning_rate``. ``'saga'``: one update per sample with SAGA's
+    variance-reduced gradient (Defazio et al. 2014: the sample's gradient, minus its last one, plus the
+    mean of all the last ones), which converges to the exact minimiser at a
+    constant step; each epoch is one pass, so it suits many samples (more
+    than the problem's condition number), and sparse rows cost O(non-zeros).
+    ``'online'``: one update per sample, in a fresh random
     order each epoch when ``shuffle=True`` (stochastic gradient descent).
     ``'minibatch'``: one update per consecutive block of ``batch_size``
     samples of that order, with the block's weighted mean gradient.
@@ -86,7 +91,10 @@ eta0 : float or 'auto', default='auto'
     The initial learning rate. For ``solver='accelerated'``, only the first
     step tried: backtracking then finds the step, and ``'auto'`` starts from
     the inverse of the trace of the weighted Gram matrix of ``[X, 1]`` (times
-    the loss's curvature bound), which one pass computes. Otherwise
+    the loss's curvature bound), which one pass computes. For ``'saga'``,
+    ``'auto'`` is ``1 / (2 L + min(2 n mu, L))``, ``L`` the largest
+    sample's curvature and ``mu`` the L2 strength (Defazio et al.; as
+    scikit-learn's SAGA). Otherwise
     ``'auto'`` takes ``1 / L``: for ``solver='batch'``, ``L`` is the Lipschitz constant of the full gradient
     (the loss's curvature bound times the largest eigenvalue of the weighted
     Gram matrix of ``[X, 1]``, plus the L2 strength), the largest step with
@@ -137,7 +145,9 @@ max_iter : int, default=1000
 tol : float, 'auto' or None, default='auto'
     When to stop; None runs all ``max_iter`` epochs.
 
-    - ``'accelerated'`` and ``'batch'`` measure optimality: training stops
+    - ``'accelerated'``, ``'batch'`` and ``'saga'`` measure optimality (the
+      exact gradient; ``'saga'`` checks it when its table's estimate is
+      small): training stops
       once the optimality residual ``r`` (the norm of the objective's
       gradient; with an L1 part, of its smallest subgradient) is at most
       ``tol`` times its value at all-zero parameters. For an objective that
