@@ -65,6 +65,13 @@ def fit_dask(
     incremental=False, classes=None, validation_data=None,
 ):  # fmt: skip
     """``BaseGD._fit`` for dask arrays ``X``, ``y`` or ``sample_weight``."""
+    if estimator.solver == "saga":
+        raise ValueError(
+            "solver='saga' keeps every sample's last gradient and walks the rows "
+            "one by one, which skgd does not do on dask arrays; use "
+            "solver='accelerated' (the default: its passes run on the workers), or "
+            "'online'/'minibatch' (parameter mixing)."
+        )
     if estimator.early_stopping and not incremental:
         raise ValueError(
             "early_stopping=True draws a random validation split of the rows, which "

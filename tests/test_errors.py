@@ -86,6 +86,11 @@ def _dask_early_stopping():
     GDRegressor(early_stopping=True).fit(dX, dy)
 
 
+def _dask_saga():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="saga").fit(dX, dy)
+
+
 def _dask_unknown_chunks():
     dX, dy = _dask_arrays()
     dX = dX[dX[:, 0] > -10]  # boolean indexing: row counts unknown until computed
@@ -475,6 +480,14 @@ CATALOGUE = [
         ValueError,
         r"early_stopping=True draws a random validation split of the rows, which skgd "
         r"does not do on dask arrays",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with saga",
+        _dask_saga,
+        ValueError,
+        r"solver='saga' keeps every sample's last gradient and walks the rows one by "
+        r"one, which skgd does not do on dask arrays; use solver='accelerated'",
         needs="dask.array",
     ),
     Case(
