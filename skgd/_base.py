@@ -62,6 +62,18 @@ AUTO_OPTIMALITY_TOL = 1e-6
 AUTO_PROGRESS_TOL = 1e-4
 
 
+# The update rule's and the schedule's parameters at their neutral values
+# (plain steps of a constant rate, no averaging): a solver with a rule of its
+# own refuses any other.
+NEUTRAL_RULE = {
+    "optimizer": "sgd",
+    "momentum": 0.0,
+    "nesterov": False,
+    "learning_rate": "constant",
+    "warmup": 0,
+    "average": False,
+}
+
 # The solvers with an update rule of their own, and what it is.
 OWN_UPDATE_RULES = {
     "accelerated": "sets its own momentum (Nesterov's, with restart) and step "
@@ -229,39 +241,38 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     # --- validation of parameter combinations (the one place) ---------------
 
+    def _overridden_rule(self, names):
+        """The first of ``names`` (update-rule and schedule parameters) set
+        away from its neutral value, as ``(name, value, neutral)``, or None."""
+        for name in names:
+            value, neutral = getattr(self, name), NEUTRAL_RULE[name]
+            if value != neutral:
+                return name, value, neutral
+        return None
+
     def _check_parameter_combinations(self):
         if self.solver == "perturbation":
-            moving = {
-                "optimizer": (self.optimizer, "sgd"),
-                "momentum": (self.momentum, 0.0),
-                "nesterov": (self.nesterov, False),
-                "learning_rate": (self.learning_rate, "constant"),
-                "warmup": (self.warmup, 0),
-            }
-            for name, (value, default) in moving.items():
-                if value != default:
-                    raise ValueError(
-                        f"solver='perturbation' uses no gradient, so {name}={value!r} "
-                        f"does not apply; leave it at {default!r} (eta0 sets the "
-                        "initial trial step, which then adapts by the 1/5 rule)."
-                    )
+            # Averaging the accepted trials is allowed.
+            overridden = self._overridden_rule(
+                [name for name in NEUTRAL_RULE if name != "average"]
+            )
+            if overridden is not None:
+                name, value, neutral = overridden
+                raise ValueError(
+                    f"solver='perturbation' uses no gradient, so {name}={value!r} "
+                    f"does not apply; leave it at {neutral!r} (eta0 sets the "
+                    "initial trial step, which then adapts by the 1/5 rule)."
+                )
         if self.solver in OWN_UPDATE_RULES:
-            chosen = {
-                "optimizer": (self.optimizer, "sgd"),
-                "momentum": (self.momentum, 0.0),
-                "nesterov": (self.nesterov, False),
-                "learning_rate": (self.learning_rate, "constant"),
-                "warmup": (self.warmup, 0),
-                "average": (self.average, False),
-            }
-            for name, (value, default) in chosen.items():
-                if value != default:
-                    raise ValueError(
-                        f"solver={self.solver!r} {OWN_UPDATE_RULES[self.solver]}, so "
-                        f"{name}={value!r} does not apply; use solver='batch' (or "
-                        f"'online', 'minibatch') for descent with {name}={value!r}, "
-                        f"or leave it at {default!r}."
-                    )
+            overridden = self._overridden_rule(NEUTRAL_RULE)
+            if overridden is not None:
+                name, value, neutral = overridden
+                raise ValueError(
+                    f"solver={self.solver!r} {OWN_UPDATE_RULES[self.solver]}, so "
+                    f"{name}={value!r} does not apply; use solver='batch' (or "
+                    f"'online', 'minibatch') for descent with {name}={value!r}, "
+                    f"or leave it at {neutral!r}."
+                )
         if self.solver != "batch" and self.optimizer == "rprop":
             raise ValueError(
                 "optimizer='rprop' steps by the sign of the exact gradient and needs "

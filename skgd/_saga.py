@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import types
 
-from ._kernels import _prefetch_csr
+from ._kernels import FASTMATH, _prefetch_csr
 from ._lazy import lazy_njit
 from ._losses import FLOAT_TYPES, loss_signature
 from ._solver import Trainer
@@ -47,6 +47,14 @@ def _soft_threshold(w, threshold):
     if w < -threshold:
         return w + threshold
     return 0.0
+
+
+@nb.njit(inline="always")
+def _renew(table, i, g, delta):
+    # Sample i's new derivatives replace its stored ones; delta is the change.
+    for j in range(g.shape[0]):
+        delta[j] = g[j] - table[i, j]
+        table[i, j] = g[j]
 
 
 def _saga_signature(ft, x_types):
@@ -68,6 +76,7 @@ def _saga_signature(ft, x_types):
     ],
     cache=True,
     nogil=True,
+    fastmath=FASTMATH,
 )
 def dense_saga_epoch(
     X, Y, W, order, theta, table, mean, step, inv_n, loss, loss_params, l2, l1,
@@ -94,9 +103,7 @@ def dense_saga_epoch(
                 s += theta[j, f] * x[f]
             p[j] = s
         loss(p, Y[i], W[i], g, loss_params)
-        for j in range(n_outputs):
-            delta[j] = g[j] - table[i, j]
-            table[i, j] = g[j]
+        _renew(table, i, g, delta)
         for j in range(n_outputs):
             dj = delta[j]
             for f in range(d):
@@ -164,9 +171,7 @@ def _csr_saga_scaled(
                 s += theta[j, f] * data[q]
             p[j] = scale * s + theta[j, d] * intercept
         loss(p, Y[i], W[i], g, loss_params)
-        for j in range(n_outputs):
-            delta[j] = g[j] - table[i, j]
-            table[i, j] = g[j]
+        _renew(table, i, g, delta)
         scale *= shrink
         rate = step / scale
         sums[k + 1] = sums[k] + rate
@@ -247,9 +252,7 @@ def csr_saga_epoch(
         for q in range(lo, hi):
             last[indices[q]] = k + 1  # this step is taken below
         loss(p, Y[i], W[i], g, loss_params)
-        for j in range(n_outputs):
-            delta[j] = g[j] - table[i, j]
-            table[i, j] = g[j]
+        _renew(table, i, g, delta)
         for j in range(n_outputs):
             dj = delta[j]
             for q in range(lo, hi):
