@@ -71,15 +71,12 @@ def fit_dask(
             "to partial_fit(validation_data=...), or set early_stopping=False."
         )
     continuing = incremental and hasattr(estimator, "coef_")
-    warm = continuing or (
-        not incremental and estimator.warm_start and hasattr(estimator, "coef_")
-    )
     objective = _persisted_objective(
         estimator, X, y, sample_weight, continuing, classes
     )
     optimizer = estimator._optimizer()
     state = estimator._starting_state(
-        warm, continuing, coef_init, intercept_init,
+        incremental, continuing, coef_init, intercept_init,
         (objective.n_outputs, objective.n_features + 1), objective.dtype, optimizer,
     )  # fmt: skip
     if not estimator.fit_intercept:
@@ -136,7 +133,7 @@ def _persisted_objective(estimator, X, y, sample_weight, continuing, classes):
         # Class weights are a property of all the data ('balanced' counts
         # every block): resolved here, handed to the blocks as a dict.
         label_weights = None
-        if estimator.class_weight == "balanced":
+        if estimator.class_weight is not None:
             label_weights = _sum_blocks(
                 _label_weights, _blocks(y, sample_weight), labels
             )
@@ -144,6 +141,10 @@ def _persisted_objective(estimator, X, y, sample_weight, continuing, classes):
         spec.set_params(
             class_weight=dict(zip(classes.tolist(), weights.tolist(), strict=True))
         )
+        if label_weights is not None:
+            # The weights are normalised by their mean with the class weights
+            # (BaseGD._training_weights).
+            total_weight = float(np.dot(weights, label_weights))
 
     sizes = np.array(X.chunks[0])
     mean_weight = float(total_weight) / X.shape[0]

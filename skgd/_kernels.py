@@ -35,6 +35,28 @@ SPARSE_FASTMATH = {"contract"}
 # to cover a memory access, few enough to stay in L1.
 PREFETCH_DISTANCE = 4
 
+# The online steps clip each derivative of the loss to this size, as
+# scikit-learn's SGD does (its MAX_DLOSS): a huge feature value then grows
+# the coefficients fast but finitely, instead of overflowing in one step.
+MAX_DLOSS = 1e12
+
+
+@nb.njit(inline="always")
+def _clip(g):
+    for j in range(g.shape[0]):
+        if g[j] > MAX_DLOSS:
+            g[j] = MAX_DLOSS
+        elif g[j] < -MAX_DLOSS:
+            g[j] = -MAX_DLOSS
+
+
+@nb.njit(inline="always")
+def _l2_shrink(eta, l2):
+    # The weight decay factor of one online step: never negative, so a rate
+    # or alpha too large sets the coefficients to zero instead of flipping
+    # and growing them (scikit-learn's SGD scales by the same max(0, .)).
+    return max(0.0, 1.0 - eta * l2)
+
 
 @nb.njit(inline="always")
 def _prefetch_dense(X, Y, W, order, position):
@@ -175,13 +197,15 @@ def dense_epoch(
                 p[j] = s
             total += loss(p, Y[i], W[i], g, loss_params)
             if fused:
+                _clip(g)
                 eta = etas[block]
+                shrink = _l2_shrink(eta, l2)
                 for j in range(n_outputs):
-                    gj = g[j]
+                    step = eta * g[j]
                     for f in range(d):
-                        theta[j, f] -= eta * (gj * x[f] + l2 * theta[j, f])
+                        theta[j, f] = shrink * theta[j, f] - step * x[f]
                     if intercept != 0.0:
-                        theta[j, d] -= eta * gj * intercept
+                        theta[j, d] -= step * intercept
                 continue
             for j in range(n_outputs):
                 gj = g[j]
@@ -204,14 +228,16 @@ def dense_epoch(
 
 @nb.njit(inline="always")
 def _csr_lazy_online_epoch(
-    data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
-    intercept,
+    data, indices, indptr, Y, W, order, theta, averaged, average_start, etas, t0,
+    loss, loss_params, l2, intercept,
 ):  # fmt: skip
     # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
     # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
     # ``scale`` (Bottou's trick, as scikit-learn's SGD) and only the row's
     # non-zero features are touched. ``v`` is ``theta`` itself, rescaled in
-    # place whenever ``scale`` gets small and at the end of the epoch.
+    # place whenever ``scale`` gets small and at the end of the epoch. Once
+    # averaging has started, the running mean costs O(d) per sample; before,
+    # the steps are the same arithmetic as without averaging.
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=data.dtype)
@@ -228,8 +254,9 @@ def _csr_lazy_online_epoch(
                 s += theta[j, indices[k]] * data[k]
             p[j] = scale * s + theta[j, d] * intercept
         total += loss(p, Y[i], W[i], g, loss_params)
+        _clip(g)
         eta = etas[position]
-        shrink = 1.0 - eta * l2
+        shrink = _l2_shrink(eta, l2)
         if shrink <= 0.0 or scale * shrink < 1e-9:
             for j in range(n_outputs):
                 for f in range(d):
@@ -245,6 +272,13 @@ def _csr_lazy_online_epoch(
                     theta[j, indices[k]] -= scaled * data[k]
                 if intercept != 0.0:
                     theta[j, d] -= step * intercept
+        t = t0 + position + 1
+        if 0 < average_start <= t:
+            mix = 1.0 / (t - average_start + 1)
+            for j in range(n_outputs):
+                for f in range(d):
+                    averaged[j, f] += (scale * theta[j, f] - averaged[j, f]) * mix
+                averaged[j, d] += (theta[j, d] - averaged[j, d]) * mix
     for j in range(n_outputs):
         for f in range(d):
             theta[j, f] *= scale
@@ -271,14 +305,15 @@ def csr_epoch(
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
-    Online plain SGD without L1 or averaging costs O(nnz) per sample (see
-    ``_csr_lazy_online_epoch``); every other combination predicts and
-    accumulates in O(nnz) but lets the update rule touch every parameter.
+    Online plain SGD without L1 costs O(nnz) per sample until averaging
+    starts (see ``_csr_lazy_online_epoch``); every other combination
+    predicts and accumulates in O(nnz) but lets the update rule touch every
+    parameter.
     """
-    if plain and batch_size == 1 and l1 == 0.0 and average_start == 0:
+    if plain and batch_size == 1 and l1 == 0.0:
         return _csr_lazy_online_epoch(
-            data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
-            intercept,
+            data, indices, indptr, Y, W, order, theta, averaged, average_start, etas,
+            t0, loss, loss_params, l2, intercept,
         )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1

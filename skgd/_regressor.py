@@ -1,17 +1,15 @@
 """GDRegressor: linear regression trained by gradient descent."""
 
-from numbers import Real
-
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD
 from ._docstrings import fill_doc
-from ._losses import REGRESSION_LOSSES, regression_loss
+from ._losses import REGRESSION_LOSSES, loss_functions, regression_loss
 
 
 @fill_doc
@@ -70,14 +68,15 @@ class GDRegressor(RegressorMixin, BaseGD):
     {tol}
     {n_iter_no_change}
     {early_stopping}
+    {restore_best}
     {validation_fraction}
-    epsilon : float, default=0.1
-        Width of the ``'huber'`` and epsilon-insensitive losses (SGD's default).
+    {epsilon}
     {shuffle}
     {random_state}
     {warm_start}
     {average}
     {divergence_recovery}
+    {divergence_check}
     {record_coef}
     {epoch_loss}
     {verbose}
@@ -123,8 +122,8 @@ class GDRegressor(RegressorMixin, BaseGD):
     _parameter_constraints: dict = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
-        "epsilon": [Interval(Real, 0, None, closed="left")],
     }
+    loss_functions = loss_functions(REGRESSION_LOSSES, regression_loss)
 
     def __init__(
         self,
@@ -153,6 +152,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         tol=1e-4,
         n_iter_no_change=5,
         early_stopping=False,
+        restore_best=True,
         validation_fraction=0.1,
         epsilon=0.1,
         shuffle=True,
@@ -160,6 +160,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         warm_start=False,
         average=False,
         divergence_recovery=0,
+        divergence_check=True,
         record_coef=False,
         epoch_loss="exact",
         verbose=0,
@@ -188,6 +189,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
+        self.restore_best = restore_best
         self.validation_fraction = validation_fraction
         self.epsilon = epsilon
         self.shuffle = shuffle
@@ -195,6 +197,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.warm_start = warm_start
         self.average = average
         self.divergence_recovery = divergence_recovery
+        self.divergence_check = divergence_check
         self.record_coef = record_coef
         self.epoch_loss = epoch_loss
         self.verbose = verbose

@@ -33,6 +33,7 @@ from ._kernels import (
     dense_loss_and_gradient,
     loss_rows,
 )
+from ._penalties import squared_norm
 
 # An epoch whose objective exceeds this multiple of the objective at the
 # start of training (or at zero coefficients, whichever is larger) has
@@ -551,9 +552,18 @@ def _divergence_message(epoch, value, reference, rate, automatic=False):
     )
 
 
+def _overflow_message(epoch):
+    # scikit-learn SGD's words, for the one divergence it detects.
+    return (
+        f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input "
+        "data with StandardScaler or MinMaxScaler might help."
+    )
+
+
 def train(
     trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0,
     callbacks=None, max_halvings=0, record_theta=False, restore_best=True,
+    check_growth=True,
 ):  # fmt: skip
     """Run up to ``n_epochs`` epochs from ``state`` (updated in place).
 
@@ -585,6 +595,10 @@ def train(
     restore_best : bool
         With ``validation``, end at the parameters of the best epoch, as
         MLPRegressor's early stopping does.
+    check_growth : bool
+        Treat an objective that is non-finite or grew ``DIVERGENCE_FACTOR``
+        times as divergence. Without, as scikit-learn's SGD, only non-finite
+        parameters are.
 
     Returns
     -------
@@ -618,15 +632,18 @@ def train(
             callbacks.begin_epoch(state)
         rate = trainer.run_epoch(state)
         value = trainer.evaluate(state)
-        if (
-            not np.isfinite(value)
-            or not np.all(np.isfinite(state.theta))
-            or (reference > 0 and value > DIVERGENCE_FACTOR * reference)
-        ):
+        grew = not np.isfinite(value) or (
+            reference > 0 and value > DIVERGENCE_FACTOR * reference
+        )
+        if not np.all(np.isfinite(state.theta)) or (check_growth and grew):
             state.restore(saved)
             trainer.forget()
-            message = _divergence_message(
-                state.epoch + 1, value, reference, rate, trainer.automatic_eta0
+            message = (
+                _divergence_message(
+                    state.epoch + 1, value, reference, rate, trainer.automatic_eta0
+                )
+                if check_growth
+                else _overflow_message(state.epoch + 1)
             )
             if halvings >= max_halvings:
                 if max_halvings:
@@ -651,7 +668,7 @@ def train(
             # (at least 1: the weights average 1, so a margin loss costs ~1 at
             # zero; rounding noise must not become the scale)
             reference = max(value, 1.0)
-        coef_norm = float(np.linalg.norm(state.theta[:, :-1]))
+        coef_norm = math.sqrt(squared_norm(state.theta[:, :-1]))
         monitored, score = value, None
         if validation is not None:
             score = validation(state.theta)

@@ -33,6 +33,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_class_weight
 
 from skgd import GDClassifier
 from skgd._base import DataScaleWarning
@@ -89,11 +90,18 @@ def logistic_regression(X, y, sample_weight=None, class_weight=None, alpha=ALPHA
     """The exact minimiser of GDClassifier's log-loss objective.
 
     GDClassifier minimises ``(1/S) sum_i s_i c_i loss_i + alpha/2 ||W||^2``
-    (``s_i`` sample weights summing to ``S``, ``c_i`` the class weight);
+    (``s_i`` sample weights, ``c_i`` the class weight, ``S = sum_i s_i c_i``);
     LogisticRegression minimises ``C sum_i s_i c_i loss_i + 1/2 ||W||^2``:
     the same function times ``1/alpha`` when ``C = 1/(S alpha)``.
     """
-    total = len(y) if sample_weight is None else sample_weight.sum()
+    weights = np.ones(len(y)) if sample_weight is None else sample_weight
+    if class_weight is not None:
+        classes = np.unique(y)
+        per_class = compute_class_weight(
+            class_weight, classes=classes, y=y, sample_weight=weights
+        )
+        weights = weights * per_class[np.searchsorted(classes, y)]
+    total = weights.sum()
     return LogisticRegression(
         C=1.0 / (total * alpha), class_weight=class_weight, tol=1e-12, max_iter=10_000
     ).fit(X, y, sample_weight=sample_weight)

@@ -341,12 +341,42 @@ CATALOGUE = [
         r"class_weight names labels \['maybe'\] that are not classes of y",
     ),
     Case(
-        "balanced weights on a partial chunk",
+        "balanced weights in partial_fit",
         lambda: GDClassifier(class_weight="balanced").partial_fit(
-            X[LABELS == "no"], LABELS[LABELS == "no"], classes=["no", "yes"]
+            X, LABELS, classes=["no", "yes"]
         ),
         ValueError,
-        r"class_weight='balanced' needs every class in y; pass a dict",
+        r"class_weight 'balanced' is not supported for partial_fit\. In order to use "
+        r"'balanced' weights, use compute_class_weight",
+    ),
+    Case(
+        "elastic net without l1_ratio",
+        lambda: GDRegressor(penalty="elasticnet", l1_ratio=None).fit(X, Y),
+        ValueError,
+        r"l1_ratio must be set when penalty is 'elasticnet'",
+    ),
+    Case(
+        "early stopping in partial_fit",
+        lambda: GDRegressor(early_stopping=True).partial_fit(X, Y),
+        ValueError,
+        r"early_stopping should be False with partial_fit \(it holds out part of "
+        r"fit's data; pass validation_data to partial_fit instead\)",
+    ),
+    Case(
+        "SGD's averaging attributes without averaging",
+        lambda: GDRegressor().fit(X, Y)._average_coef,
+        AttributeError,
+        r"GDRegressor keeps SGD's averaging attributes only when fitted with average "
+        r"set",
+    ),
+    Case(
+        "overflow without the divergence check",
+        lambda: GDRegressor(
+            solver="online", eta0=10.0, divergence_check=False, max_iter=50, tol=None
+        ).fit(X * 1e300, Y),
+        ValueError,
+        r"Floating-point under-/overflow occurred at epoch #\d+\. Scaling input data "
+        r"with StandardScaler or MinMaxScaler might help\.",
     ),
     Case(
         "probabilities of a margin loss",

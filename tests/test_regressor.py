@@ -488,7 +488,7 @@ def test_warm_start_continues_where_fit_stopped(solver, extra):
     # does), so only unshuffled epochs can continue exactly.
     params = dict(solver=solver, batch_size=16, shuffle=False, tol=None, **extra)
     whole = GDRegressor(max_iter=7, **params).fit(X, y)
-    warm = GDRegressor(max_iter=3, warm_start=True, **params).fit(X, y)
+    warm = GDRegressor(max_iter=3, warm_start="resume", **params).fit(X, y)
     first_coef = warm.coef_.copy()
     warm.set_params(max_iter=4).fit(X, y)
     assert np.array_equal(theta_of(warm), theta_of(whole))
@@ -500,6 +500,23 @@ def test_warm_start_continues_where_fit_stopped(solver, extra):
     assert np.array_equal(
         theta_of(cold), theta_of(GDRegressor(max_iter=4, **params).fit(X, y))
     )
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_warm_start_true_restarts_from_the_previous_solution(solver):
+    # SGD's meaning: the previous coef_ and intercept_ as coef_init and
+    # intercept_init; the update count and the schedule start afresh.
+    X, y, _ = make_problem(n_samples=100)
+    params = dict(
+        solver=solver, learning_rate="invscaling", eta0=0.01, max_iter=3, tol=None,
+        random_state=0,
+    )  # fmt: skip
+    warm = GDRegressor(warm_start=True, **params).fit(X, y)
+    start = dict(coef_init=warm.coef_.copy(), intercept_init=warm.intercept_.copy())
+    warm.fit(X, y)
+    fresh = GDRegressor(**params).fit(X, y, **start)
+    assert warm.t_ == fresh.t_
+    assert np.array_equal(theta_of(warm), theta_of(fresh))
 
 
 @pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
@@ -827,7 +844,7 @@ def test_a_changed_intercept_scaling_carries_the_intercept_over(new_scaling, ave
     # 0.016 over 10 seeds; unrescaled averages were off by 0.3 to 60).
     X, y, _ = make_problem(n_samples=100)
     params = dict(solver="online", eta0=0.01, average=average, tol=None, random_state=0)
-    est = GDRegressor(max_iter=20, warm_start=True, **params).fit(X, y)
+    est = GDRegressor(max_iter=20, warm_start="resume", **params).fit(X, y)
     before = est.intercept_.copy()
     same = clone(est).set_params(max_iter=20).fit(X, y)
     same.set_params(max_iter=1).fit(X, y)
