@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -114,6 +115,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "l1_step": [StrOptions({"proximal", "cumulative"})],
         "fit_intercept": ["boolean"],
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "solver": [StrOptions({"batch", "online", "minibatch", "perturbation"})],
@@ -235,6 +237,15 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
                 "grows with the update count). Use values in the range [0.0, inf).",
                 FutureWarning,
                 stacklevel=5,
+            )
+        if self.l1_step == "cumulative" and not (
+            self.solver == "online" and self.optimizer == "sgd" and self.momentum == 0
+        ):
+            raise ValueError(
+                "l1_step='cumulative' is SGD's rule for its own online steps: it needs "
+                "solver='online', optimizer='sgd' and momentum=0; got "
+                f"solver={self.solver!r}, optimizer={self.optimizer!r}, "
+                f"momentum={self.momentum!r}."
             )
         if self.solver == "perturbation":
             moving = {
@@ -467,6 +478,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         incremental=False, classes=None, validation_data=None,
     ):  # fmt: skip
         self._check_parameter_combinations(incremental)
+        self.densify()  # a sparsified coef_ trains dense, then stays so
         if any(_is_dask_collection(data) for data in (X, y, sample_weight)):
             from ._dask import fit_dask
 
@@ -531,6 +543,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
             objective, self.solver, self.batch_size, optimizer, self._schedule(),
             eta0, self.shuffle, rng, train_rows, self._average_start(),
             self.eta0 == "auto", self.epoch_loss == "running",
+            self.l1_step == "cumulative",
         )  # fmt: skip
 
         return self._run_training(
@@ -694,7 +707,8 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
             self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
             reset=False,
         )  # fmt: skip
-        return X @ np.asarray(self.coef_).T + self.intercept_
+        # coef_ may be sparse after sparsify().
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -62,6 +62,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {penalty}
     {alpha}
     {l1_ratio}
+    {l1_step}
     {fit_intercept}
     {intercept_scaling}
     {solver}
@@ -164,6 +165,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
+        l1_step="proximal",
         fit_intercept=True,
         intercept_scaling=1.0,
         solver="batch",
@@ -203,6 +205,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.l1_step = l1_step
         self.fit_intercept = fit_intercept
         self.intercept_scaling = intercept_scaling
         self.solver = solver

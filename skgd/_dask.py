@@ -70,6 +70,11 @@ def fit_dask(
             "skgd does not do on dask arrays; hold out a validation set and pass it "
             "to partial_fit(validation_data=...), or set early_stopping=False."
         )
+    if estimator.l1_step == "cumulative":
+        raise ValueError(
+            "l1_step='cumulative' is not available on dask arrays (each block's "
+            "epoch would keep its own penalty record); use l1_step='proximal'."
+        )
     continuing = incremental and hasattr(estimator, "coef_")
     objective = _persisted_objective(
         estimator, X, y, sample_weight, continuing, classes

@@ -20,6 +20,15 @@ alpha : float, default=1e-4
 l1_ratio : float or None, default=0.15
     The L1 share of ``alpha`` for ``penalty='elasticnet'`` (SGD's default).
     None only for the other penalties, which do not use it.""",
+    "l1_step": """\
+l1_step : {'proximal', 'cumulative'}, default='proximal'
+    How the L1 part of the penalty acts. ``'proximal'``: after each update,
+    soft-thresholding by the step times the L1 strength, the exact proximal
+    step (every solver). ``'cumulative'``: scikit-learn SGD's cumulative
+    penalty (Tsuruoka, Tsujii & Ananiadou 2009), which clips each
+    coefficient at zero once its share of the penalty so far would flip it
+    (``solver='online'``, plain ``'sgd'`` steps; on sparse rows only the
+    row's features, as SGD).""",
     "fit_intercept": """\
 fit_intercept : bool, default=True
     Whether to learn an intercept. If False the data is assumed centred.""",

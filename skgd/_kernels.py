@@ -97,7 +97,38 @@ def _stochastic_signature(ft, x_types):
         types.FunctionType(update_signature(ft)), types.float64[::1],
         types.float64, types.float64, types.float64,  # l2, l1, intercept
         types.boolean,  # plain: the update rule is sgd without momentum
+        ft[:, ::1], types.float64[::1],  # cumulative L1: q, u (empty: proximal)
     )  # fmt: skip
+
+
+@nb.njit(inline="always")
+def _average_step(theta, averaged, average_start, t, scale):
+    # The running mean of the iterates from update ``average_start`` on
+    # (averaged SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``);
+    # the coefficients are ``scale`` times ``theta``'s.
+    if 0 < average_start <= t:
+        n_outputs, width = theta.shape
+        d = width - 1
+        mix = 1.0 / (t - average_start + 1)
+        for j in range(n_outputs):
+            for f in range(d):
+                averaged[j, f] += (scale * theta[j, f] - averaged[j, f]) * mix
+            averaged[j, d] += (theta[j, d] - averaged[j, d]) * mix
+
+
+@nb.njit(inline="always")
+def _cumulative_l1(theta, j, f, q, u, scale):
+    # Tsuruoka, Tsujii & Ananiadou (2009), as scikit-learn's SGD applies L1:
+    # every coefficient may have lost at most ``u`` (the L1 steps so far) to
+    # the penalty; ``q`` holds what it did lose. Clipped at zero, so
+    # coefficients the penalty would flip stay exactly 0. The coefficient is
+    # ``scale * theta[j, f]``.
+    z = theta[j, f]
+    if scale * z > 0.0:
+        theta[j, f] = max(0.0, z - (u + q[j, f]) / scale)
+    elif scale * z < 0.0:
+        theta[j, f] = min(0.0, z + (u - q[j, f]) / scale)
+    q[j, f] += scale * (theta[j, f] - z)
 
 
 @nb.njit(inline="always")
@@ -118,11 +149,7 @@ def _prox_and_average(theta, averaged, average_start, eta, t, l1):
                     theta[j, f] = w + threshold
                 else:
                     theta[j, f] = 0.0
-    if 0 < average_start <= t:
-        mix = 1.0 / (t - average_start + 1)
-        for j in range(n_outputs):
-            for f in range(width):
-                averaged[j, f] += (theta[j, f] - averaged[j, f]) * mix
+    _average_step(theta, averaged, average_start, t, 1.0)
 
 
 @nb.njit(inline="always")
@@ -156,7 +183,7 @@ def _finish_block(
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, intercept, plain,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
 
@@ -171,7 +198,9 @@ def dense_epoch(
 
     With ``plain`` (sgd without momentum) and one sample per update, the step
     is applied in the pass that forms the gradient: the same arithmetic, in
-    two passes over the row instead of five.
+    two passes over the row instead of five. A non-empty ``q`` (then
+    ``fused``) applies L1 as SGD's cumulative penalty, ``u[0]`` its running
+    total, instead of the proximal step.
     """
     n_outputs, width = theta.shape
     d = width - 1
@@ -213,6 +242,13 @@ def dense_epoch(
                     for f in range(d):
                         G[j, f] += gj * x[f]
                     G[j, d] += gj
+        if fused and q.shape[0] > 0:
+            _average_step(theta, averaged, average_start, t0 + block + 1, 1.0)
+            u[0] += etas[block] * l1
+            for j in range(n_outputs):
+                for f in range(d):
+                    _cumulative_l1(theta, j, f, q, u[0], 1.0)
+            continue
         if fused:
             _prox_and_average(
                 theta, averaged, average_start, etas[block], t0 + block + 1, l1
@@ -229,7 +265,7 @@ def dense_epoch(
 @nb.njit(inline="always")
 def _csr_lazy_online_epoch(
     data, indices, indptr, Y, W, order, theta, averaged, average_start, etas, t0,
-    loss, loss_params, l2, intercept,
+    loss, loss_params, l2, l1, intercept, q, u,
 ):  # fmt: skip
     # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
     # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
@@ -237,7 +273,8 @@ def _csr_lazy_online_epoch(
     # non-zero features are touched. ``v`` is ``theta`` itself, rescaled in
     # place whenever ``scale`` gets small and at the end of the epoch. Once
     # averaging has started, the running mean costs O(d) per sample; before,
-    # the steps are the same arithmetic as without averaging.
+    # the steps are the same arithmetic as without averaging. L1 is SGD's
+    # cumulative penalty on the row's non-zero features (``q``, ``u``).
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=data.dtype)
@@ -272,13 +309,12 @@ def _csr_lazy_online_epoch(
                     theta[j, indices[k]] -= scaled * data[k]
                 if intercept != 0.0:
                     theta[j, d] -= step * intercept
-        t = t0 + position + 1
-        if 0 < average_start <= t:
-            mix = 1.0 / (t - average_start + 1)
+        _average_step(theta, averaged, average_start, t0 + position + 1, scale)
+        if l1 > 0.0:
+            u[0] += eta * l1
             for j in range(n_outputs):
-                for f in range(d):
-                    averaged[j, f] += (scale * theta[j, f] - averaged[j, f]) * mix
-                averaged[j, d] += (theta[j, d] - averaged[j, d]) * mix
+                for k in range(lo, hi):
+                    _cumulative_l1(theta, j, indices[k], q, u[0], scale)
     for j in range(n_outputs):
         for f in range(d):
             theta[j, f] *= scale
@@ -301,19 +337,19 @@ def _csr_lazy_online_epoch(
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
     average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
-    plain,
+    plain, q, u,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
-    Online plain SGD without L1 costs O(nnz) per sample until averaging
-    starts (see ``_csr_lazy_online_epoch``); every other combination
-    predicts and accumulates in O(nnz) but lets the update rule touch every
-    parameter.
+    Online plain SGD without L1, or with SGD's cumulative L1 (non-empty
+    ``q``), costs O(nnz) per sample until averaging starts (see
+    ``_csr_lazy_online_epoch``); every other combination predicts and
+    accumulates in O(nnz) but lets the update rule touch every parameter.
     """
-    if plain and batch_size == 1 and l1 == 0.0:
+    if plain and batch_size == 1 and (l1 == 0.0 or q.shape[0] > 0):
         return _csr_lazy_online_epoch(
             data, indices, indptr, Y, W, order, theta, averaged, average_start, etas,
-            t0, loss, loss_params, l2, intercept,
+            t0, loss, loss_params, l2, l1, intercept, q, u,
         )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1

@@ -48,6 +48,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     {penalty}
     {alpha}
     {l1_ratio}
+    {l1_step}
     {fit_intercept}
     {intercept_scaling}
     {solver}
@@ -132,6 +133,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
+        l1_step="proximal",
         fit_intercept=True,
         intercept_scaling=1.0,
         solver="batch",
@@ -169,6 +171,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.l1_step = l1_step
         self.fit_intercept = fit_intercept
         self.intercept_scaling = intercept_scaling
         self.solver = solver
@@ -322,7 +325,7 @@ default=None
             Predictions.
         """
         prediction = self._decision(X)
-        if np.ndim(self.coef_) == 1:
+        if self._y_ndim == 1:
             return prediction.ravel()
         return prediction
 

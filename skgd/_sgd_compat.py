@@ -4,7 +4,11 @@ scikit-learn's SGD estimators expose, and their tests read, a few private
 attributes of averaged SGD. skgd keeps the same quantities in its training
 state (``TrainingState.theta`` and ``TrainingState.averaged``); this mixin
 shows them under SGD's names, so that code written against SGD keeps working.
+It also has SGD's ``sparsify`` and ``densify``.
 """
+
+import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted
 
 
 def _averaging_attribute(state_field, fitted_name):
@@ -29,3 +33,32 @@ class SGDAttributesMixin:
     _standard_intercept = _averaging_attribute("theta", "intercept_")
     _average_coef = _averaging_attribute("averaged", "coef_")
     _average_intercept = _averaging_attribute("averaged", "intercept_")
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix, as SGD's ``sparsify``.
+
+        Worth it when most coefficients are exactly zero (an L1 penalty):
+        predictions then cost the non-zeros only. Fitting again densifies.
+
+        Returns
+        -------
+        self : estimator
+            The estimator, with a sparse ``coef_``.
+        """
+        check_is_fitted(self)
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a numpy array again (the default layout).
+
+        Returns
+        -------
+        self : estimator
+            The estimator, with a dense ``coef_``.
+        """
+        coef = getattr(self, "coef_", None)
+        if sp.issparse(coef):
+            dense = coef.toarray()
+            self.coef_ = dense.ravel() if getattr(self, "_y_ndim", 2) == 1 else dense
+        return self

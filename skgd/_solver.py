@@ -319,8 +319,21 @@ class Trainer:
     average_start: int = 0
     automatic_eta0: bool = False
     running_loss: bool = False
+    cumulative_l1: bool = False
     epoch_total: float = field(default=0.0, repr=False)  # the last epoch's losses
     _cached: tuple = field(default=None, repr=False)
+    _l1_state: tuple = field(default=None, repr=False)
+
+    def l1_state(self, theta):
+        """``(q, u)`` of SGD's cumulative L1 penalty: what each coefficient
+        lost to it, and the most it may have lost, over this trainer's
+        epochs (one ``fit`` or ``partial_fit`` call, as in SGD). Empty ``q``
+        for the proximal step, or without L1."""
+        if self._l1_state is None:
+            cumulative = self.cumulative_l1 and self.objective.penalty.l1 > 0
+            shape = (theta.shape[0], theta.shape[1] - 1) if cumulative else (0, 0)
+            self._l1_state = (np.zeros(shape, dtype=theta.dtype), np.zeros(1))
+        return self._l1_state
 
     def rates(self, state, n_updates):
         t = state.t + np.arange(n_updates)
@@ -435,7 +448,7 @@ class Trainer:
             state.t, obj.loss.function(state.theta.dtype), obj.loss.params_array,
             opt.function(state.theta.dtype), opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.intercept),
-            opt.name == "sgd" and opt.hyper[0] == 0.0,
+            opt.name == "sgd" and opt.hyper[0] == 0.0, *self.l1_state(state.theta),
         )  # fmt: skip
         state.t += n_updates
         self.epoch_total = total

@@ -155,9 +155,17 @@ def test_intercept_scaling_keeps_the_logistic_regression_minimiser(n_classes):
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize(
-    ("loss", "n_classes"), [("hinge", 2), ("log_loss", 2), ("hinge", 3)]
+    ("loss", "n_classes", "penalty"),
+    [
+        ("hinge", 2, "l2"),
+        ("log_loss", 2, "l2"),
+        ("hinge", 3, "l2"),
+        # SGD's cumulative L1 penalty, l1_step='cumulative'
+        ("hinge", 2, "elasticnet"),
+        ("hinge", 3, "l1"),
+    ],
 )
-def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, sparse):
+def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, penalty, sparse):
     # Without shuffling, plain online descent with SGDClassifier's settings
     # is SGDClassifier's algorithm (one-vs-rest for 3 classes, every class in
     # the same pass): the same coefficients to rounding. On sparse input SGD
@@ -169,11 +177,12 @@ def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, sparse):
         X = sp.csr_matrix(X)
     settings = dict(
         loss=loss, learning_rate="optimal", alpha=1e-3, max_iter=4, tol=None,
-        shuffle=False,
+        shuffle=False, penalty=penalty,
     )  # fmt: skip
     ours = GDClassifier(
-        solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings
-    ).fit(X, y)
+        solver="online", intercept_scaling=0.1 if sparse else 1.0,
+        l1_step="cumulative", **settings,
+    ).fit(X, y)  # fmt: skip
     theirs = SGDClassifier(**settings).fit(X, y)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(

@@ -86,6 +86,11 @@ def _dask_early_stopping():
     GDRegressor(early_stopping=True).fit(dX, dy)
 
 
+def _dask_cumulative_l1():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="online", penalty="l1", l1_step="cumulative").fit(dX, dy)
+
+
 def _dask_unknown_chunks():
     dX, dy = _dask_arrays()
     dX = dX[dX[:, 0] > -10]  # boolean indexing: row counts unknown until computed
@@ -350,6 +355,14 @@ CATALOGUE = [
         r"'balanced' weights, use compute_class_weight",
     ),
     Case(
+        "cumulative L1 outside plain online steps",
+        lambda: GDRegressor(l1_step="cumulative").fit(X, Y),
+        ValueError,
+        r"l1_step='cumulative' is SGD's rule for its own online steps: it needs "
+        r"solver='online', optimizer='sgd' and momentum=0; got solver='batch', "
+        r"optimizer='sgd', momentum=0.0\.",
+    ),
+    Case(
         "elastic net without l1_ratio",
         lambda: GDRegressor(penalty="elasticnet", l1_ratio=None).fit(X, Y),
         ValueError,
@@ -488,6 +501,14 @@ CATALOGUE = [
         ValueError,
         r"early_stopping=True draws a random validation split of the rows, which skgd "
         r"does not do on dask arrays",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with the cumulative L1 penalty",
+        _dask_cumulative_l1,
+        ValueError,
+        r"l1_step='cumulative' is not available on dask arrays \(each block's epoch "
+        r"would keep its own penalty record\); use l1_step='proximal'",
         needs="dask.array",
     ),
     Case(

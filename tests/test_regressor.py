@@ -866,8 +866,19 @@ def test_intercept_scaling_leaves_the_minimiser_alone(scaling):
     np.testing.assert_allclose(est.intercept_, intercept, rtol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"average": 100},
+        # eta0 * alpha > 1: SGD's L2 decay max(0, 1 - eta alpha) zeroes the
+        # coefficients before each step instead of flipping them
+        {"learning_rate": "constant", "eta0": 0.1, "alpha": 20.0},
+    ],
+    ids=["l2", "averaged", "decay-clamped"],
+)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_online_is_scikit_learns_sgd_step_for_step(sparse):
+def test_online_is_scikit_learns_sgd_step_for_step(sparse, extra):
     # Without shuffling, plain online descent with SGDRegressor's settings is
     # SGDRegressor's algorithm: the same steps in the same order, so the
     # same coefficients to rounding. On sparse input SGD damps the
@@ -880,9 +891,11 @@ def test_online_is_scikit_learns_sgd_step_for_step(sparse):
         learning_rate="invscaling", eta0=0.02, alpha=1e-3, max_iter=4, tol=None,
         shuffle=False,
     )  # fmt: skip
+    settings.update(extra)
     ours = GDRegressor(
-        solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings
-    ).fit(X, y)
+        solver="online", intercept_scaling=0.1 if sparse else 1.0,
+        l1_step="cumulative", divergence_check=False, **settings,
+    ).fit(X, y)  # fmt: skip
     theirs = SGDRegressor(**settings).fit(X, y)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10)

@@ -31,8 +31,8 @@ NOTES = {
     "``'epsilon_insensitive'``, ``'squared_epsilon_insensitive'``), on labels "
     "-1/+1.",
     "penalty": "Same. The L1 part is an exact proximal (soft-thresholding) step "
-    "(SGD: a cumulative truncated gradient), so coefficients reach exactly zero "
-    "where the proximal step puts them.",
+    "by default, so coefficients reach exactly zero; ``l1_step='cumulative'`` "
+    "is SGD's cumulative penalty.",
     "alpha": "Same. With ``penalty='l2'`` the minimiser is "
     "``Ridge(alpha=n_samples * alpha)`` or ``LogisticRegression(C=1 / (n_samples "
     "* alpha))``.",
