@@ -45,6 +45,8 @@ SCHEDULES = {
     "exponential",
     "step",
     "cosine",
+    "pa1",
+    "pa2",
 }
 
 
@@ -238,14 +240,34 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
                 FutureWarning,
                 stacklevel=5,
             )
-        if self.l1_step == "cumulative" and not (
+        plain_online = (
             self.solver == "online" and self.optimizer == "sgd" and self.momentum == 0
+        )
+        passive_aggressive = self.learning_rate in ("pa1", "pa2")
+        for name, value, used in (
+            ("l1_step", "cumulative", self.l1_step == "cumulative"),
+            ("learning_rate", self.learning_rate, passive_aggressive),
         ):
+            if used and not plain_online:
+                raise ValueError(
+                    f"{name}={value!r} is SGD's rule for its own online steps: it "
+                    "needs solver='online', optimizer='sgd' and momentum=0; got "
+                    f"solver={self.solver!r}, optimizer={self.optimizer!r}, "
+                    f"momentum={self.momentum!r}."
+                )
+        if passive_aggressive and self.loss != self._passive_aggressive_loss:
+            # SGD's message
             raise ValueError(
-                "l1_step='cumulative' is SGD's rule for its own online steps: it needs "
-                "solver='online', optimizer='sgd' and momentum=0; got "
-                f"solver={self.solver!r}, optimizer={self.optimizer!r}, "
-                f"momentum={self.momentum!r}."
+                f"Learning rate '{self.learning_rate}' only works with loss "
+                f"'{self._passive_aggressive_loss}'."
+            )
+        if (
+            passive_aggressive and self.l1_step != "cumulative"
+            and make_penalty(self.penalty, self.alpha, self.l1_ratio or 0.0).l1 > 0
+        ):  # fmt: skip
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} with an L1 penalty needs "
+                "l1_step='cumulative' (SGD's way of applying it to these steps)."
             )
         if self.solver == "perturbation":
             moving = {
@@ -544,6 +566,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
             eta0, self.shuffle, rng, train_rows, self._average_start(),
             self.eta0 == "auto", self.epoch_loss == "running",
             self.l1_step == "cumulative",
+            {"pa1": 1, "pa2": 2}.get(self.learning_rate, 0),
         )  # fmt: skip
 
         return self._run_training(

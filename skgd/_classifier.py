@@ -154,6 +154,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "n_jobs": [Integral, None],
     }
+    # The loss of the passive-aggressive rules (learning_rate='pa1'/'pa2').
+    _passive_aggressive_loss = "hinge"
     loss_functions = loss_functions(
         CLASSIFICATION_LOSSES, lambda name: classification_loss(name, 1)
     )

@@ -84,6 +84,12 @@ learning_rate : str, :class:`skgd.schedules.Schedule` or callable, default='cons
     - ``'exponential'``: ``eta = eta0 * gamma ** epoch``.
     - ``'step'``: ``eta0`` times ``gamma`` every ``step_size`` epochs.
     - ``'cosine'``: cosine annealing from ``eta0`` to 0 over ``max_iter`` epochs.
+    - ``'pa1'``, ``'pa2'``: the passive-aggressive rules (Crammer et al.
+      2006), as SGD's: each online step is
+      ``min(eta0, loss / ||x||**2)`` (PA-I) or
+      ``loss / (||x||**2 + 1 / (2 eta0))`` (PA-II) along the loss's slope;
+      ``eta0`` is the aggressiveness ``C`` (``solver='online'``, loss
+      ``'hinge'`` or ``'epsilon_insensitive'``).
     - a :class:`~skgd.schedules.Schedule` object, or a callable ``f(t) -> eta``.""",
     "eta0": """\
 eta0 : float or 'auto', default='auto'

@@ -98,7 +98,33 @@ def _stochastic_signature(ft, x_types):
         types.float64, types.float64, types.float64,  # l2, l1, intercept
         types.boolean,  # plain: the update rule is sgd without momentum
         ft[:, ::1], types.float64[::1],  # cumulative L1: q, u (empty: proximal)
+        types.int64,  # passive-aggressive: 0 (no), 1 (PA-I) or 2 (PA-II)
     )  # fmt: skip
+
+
+@nb.njit(inline="always")
+def _online_steps(p, y, w, g, value, loss, loss_params, eta, squared_norm, pa, steps):
+    # Each output's step along its gradient ``g``: ``eta * g``, or for the
+    # passive-aggressive rules (Crammer et al. 2006, as scikit-learn's
+    # learning_rate='pa1'/'pa2', for losses whose slope is 1 where positive)
+    # ``tau * g``, with ``tau`` from the output's unweighted loss and
+    # ``eta`` as the aggressiveness C.
+    n_outputs = p.shape[0]
+    for j in range(n_outputs):
+        if pa == 0:
+            steps[j] = eta * g[j]
+            continue
+        wj = w[j] if w.shape[0] > 1 else w[0]
+        vj = value
+        if n_outputs > 1:  # this output's loss alone
+            vj = loss(p[j : j + 1], y[j : j + 1], w[j : j + 1] if w.shape[0] > 1 else w,
+                      g[j : j + 1], loss_params)  # fmt: skip
+        unweighted = vj / wj if wj > 0.0 else 0.0
+        if pa == 1:
+            tau = min(eta, unweighted / squared_norm) if squared_norm > 0.0 else 0.0
+        else:
+            tau = unweighted / (squared_norm + 0.5 / eta)
+        steps[j] = tau * g[j]
 
 
 @nb.njit(inline="always")
@@ -183,7 +209,7 @@ def _finish_block(
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
 
@@ -200,7 +226,8 @@ def dense_epoch(
     is applied in the pass that forms the gradient: the same arithmetic, in
     two passes over the row instead of five. A non-empty ``q`` (then
     ``fused``) applies L1 as SGD's cumulative penalty, ``u[0]`` its running
-    total, instead of the proximal step.
+    total, instead of the proximal step; ``pa`` (then ``fused``) takes the
+    passive-aggressive steps of ``_online_steps``.
     """
     n_outputs, width = theta.shape
     d = width - 1
@@ -211,10 +238,12 @@ def dense_epoch(
     n = order.shape[0]
     n_blocks = (n + batch_size - 1) // batch_size
     fused = plain and batch_size == 1
+    steps = np.empty(n_outputs, dtype=np.float64)
     for block in range(n_blocks):
         start = block * batch_size
         stop = min(start + batch_size, n)
         G[:] = 0.0
+        skipped = False
         for position in range(start, stop):
             _prefetch_dense(X, Y, W, order, position)
             i = order[position]
@@ -224,13 +253,25 @@ def dense_epoch(
                 for f in range(d):
                     s += theta[j, f] * x[f]
                 p[j] = s
-            total += loss(p, Y[i], W[i], g, loss_params)
+            value = loss(p, Y[i], W[i], g, loss_params)
+            total += value
             if fused:
                 _clip(g)
                 eta = etas[block]
                 shrink = _l2_shrink(eta, l2)
+                squared_norm = 0.0
+                if pa:
+                    for f in range(d):
+                        squared_norm += x[f] * x[f]
+                    if pa == 1 and squared_norm == 0.0:
+                        skipped = True  # PA-I skips an all-zero row, as SGD does
+                        continue
+                _online_steps(
+                    p, Y[i], W[i], g, value, loss, loss_params, eta, squared_norm, pa,
+                    steps,
+                )  # fmt: skip
                 for j in range(n_outputs):
-                    step = eta * g[j]
+                    step = steps[j]
                     for f in range(d):
                         theta[j, f] = shrink * theta[j, f] - step * x[f]
                     if intercept != 0.0:
@@ -242,6 +283,8 @@ def dense_epoch(
                     for f in range(d):
                         G[j, f] += gj * x[f]
                     G[j, d] += gj
+        if skipped:  # (fused: the block was that one row)
+            continue
         if fused and q.shape[0] > 0:
             _average_step(theta, averaged, average_start, t0 + block + 1, 1.0)
             u[0] += etas[block] * l1
@@ -265,7 +308,7 @@ def dense_epoch(
 @nb.njit(inline="always")
 def _csr_lazy_online_epoch(
     data, indices, indptr, Y, W, order, theta, averaged, average_start, etas, t0,
-    loss, loss_params, l2, l1, intercept, q, u,
+    loss, loss_params, l2, l1, intercept, q, u, pa,
 ):  # fmt: skip
     # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
     # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
@@ -279,6 +322,7 @@ def _csr_lazy_online_epoch(
     d = width - 1
     p = np.empty(n_outputs, dtype=data.dtype)
     g = np.empty(n_outputs, dtype=data.dtype)
+    steps = np.empty(n_outputs, dtype=np.float64)
     scale = 1.0
     total = 0.0
     for position in range(order.shape[0]):
@@ -290,9 +334,19 @@ def _csr_lazy_online_epoch(
             for k in range(lo, hi):
                 s += theta[j, indices[k]] * data[k]
             p[j] = scale * s + theta[j, d] * intercept
-        total += loss(p, Y[i], W[i], g, loss_params)
+        value = loss(p, Y[i], W[i], g, loss_params)
+        total += value
         _clip(g)
         eta = etas[position]
+        squared_norm = 0.0
+        if pa:
+            for k in range(lo, hi):
+                squared_norm += data[k] * data[k]
+            if pa == 1 and squared_norm == 0.0:
+                continue  # PA-I skips an empty row altogether, as SGD does
+        _online_steps(
+            p, Y[i], W[i], g, value, loss, loss_params, eta, squared_norm, pa, steps
+        )
         shrink = _l2_shrink(eta, l2)
         if shrink <= 0.0 or scale * shrink < 1e-9:
             for j in range(n_outputs):
@@ -302,7 +356,7 @@ def _csr_lazy_online_epoch(
         else:
             scale *= shrink
         for j in range(n_outputs):
-            step = eta * g[j]
+            step = steps[j]
             if step != 0.0:
                 scaled = step / scale  # one division per row, not per non-zero
                 for k in range(lo, hi):
@@ -337,7 +391,7 @@ def _csr_lazy_online_epoch(
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
     average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
-    plain, q, u,
+    plain, q, u, pa,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
@@ -349,7 +403,7 @@ def csr_epoch(
     if plain and batch_size == 1 and (l1 == 0.0 or q.shape[0] > 0):
         return _csr_lazy_online_epoch(
             data, indices, indptr, Y, W, order, theta, averaged, average_start, etas,
-            t0, loss, loss_params, l2, l1, intercept, q, u,
+            t0, loss, loss_params, l2, l1, intercept, q, u, pa,
         )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1

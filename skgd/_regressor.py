@@ -125,6 +125,8 @@ class GDRegressor(RegressorMixin, BaseGD):
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
     }
     loss_functions = loss_functions(REGRESSION_LOSSES, regression_loss)
+    # The loss of the passive-aggressive rules (learning_rate='pa1'/'pa2').
+    _passive_aggressive_loss = "epsilon_insensitive"
 
     def __init__(
         self,

@@ -320,6 +320,7 @@ class Trainer:
     automatic_eta0: bool = False
     running_loss: bool = False
     cumulative_l1: bool = False
+    passive_aggressive: int = 0  # 1: PA-I, 2: PA-II (learning_rate='pa1'/'pa2')
     epoch_total: float = field(default=0.0, repr=False)  # the last epoch's losses
     _cached: tuple = field(default=None, repr=False)
     _l1_state: tuple = field(default=None, repr=False)
@@ -449,6 +450,7 @@ class Trainer:
             opt.function(state.theta.dtype), opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.intercept),
             opt.name == "sgd" and opt.hyper[0] == 0.0, *self.l1_state(state.theta),
+            self.passive_aggressive,
         )  # fmt: skip
         state.t += n_updates
         self.epoch_total = total

@@ -190,6 +190,32 @@ def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, penalty, spa
     )
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_passive_aggressive_is_scikit_learns(n_classes, learning_rate, sparse):
+    # SGD's passive-aggressive rules, step for step (one-vs-rest for 3
+    # classes); half the sparse rows' entries are zero, some rows entirely,
+    # which PA-I skips.
+    X, y = problem(n_classes)
+    if sparse:
+        X = X.copy()
+        X[np.random.RandomState(1).uniform(size=X.shape) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    settings = dict(
+        loss="hinge", learning_rate=learning_rate, eta0=0.5, alpha=1e-3, max_iter=4,
+        tol=None, shuffle=False,
+    )  # fmt: skip
+    ours = GDClassifier(
+        solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings
+    ).fit(X, y)
+    theirs = SGDClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12
+    )
+
+
 # SGD's own schedule 1/(alpha (t0 + t)) (Bottou) decays to zero, so the
 # stochastic solvers converge to the minimiser instead of hovering around it.
 # With random reshuffling (each sample once per epoch) the error falls like

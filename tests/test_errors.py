@@ -363,6 +363,21 @@ CATALOGUE = [
         r"optimizer='sgd', momentum=0.0\.",
     ),
     Case(
+        "passive-aggressive with another loss",
+        lambda: GDRegressor(solver="online", learning_rate="pa1").fit(X, Y),
+        ValueError,
+        r"Learning rate 'pa1' only works with loss 'epsilon_insensitive'\.",
+    ),
+    Case(
+        "passive-aggressive with the proximal L1 step",
+        lambda: GDClassifier(
+            loss="hinge", solver="online", learning_rate="pa2", penalty="l1"
+        ).fit(X, LABELS),
+        ValueError,
+        r"learning_rate='pa2' with an L1 penalty needs l1_step='cumulative' \(SGD's "
+        r"way of applying it to these steps\)\.",
+    ),
+    Case(
         "elastic net without l1_ratio",
         lambda: GDRegressor(penalty="elasticnet", l1_ratio=None).fit(X, Y),
         ValueError,

@@ -874,8 +874,10 @@ def test_intercept_scaling_leaves_the_minimiser_alone(scaling):
         # eta0 * alpha > 1: SGD's L2 decay max(0, 1 - eta alpha) zeroes the
         # coefficients before each step instead of flipping them
         {"learning_rate": "constant", "eta0": 0.1, "alpha": 20.0},
+        {"loss": "epsilon_insensitive", "learning_rate": "pa1", "eta0": 0.5},
+        {"loss": "epsilon_insensitive", "learning_rate": "pa2", "eta0": 0.5},
     ],
-    ids=["l2", "averaged", "decay-clamped"],
+    ids=["l2", "averaged", "decay-clamped", "pa1", "pa2"],
 )
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_online_is_scikit_learns_sgd_step_for_step(sparse, extra):

@@ -52,9 +52,10 @@ NOTES = {
     "verbose": "Same: one line per epoch.",
     "epsilon": "Same, for both estimators.",
     "random_state": "Same; an integer gives bit-identical fits.",
-    "learning_rate": "Same names, plus ``'exponential'``, ``'step'``, ``'cosine'``, "
-    ":mod:`skgd.schedules` objects and callables; no passive-aggressive "
-    "``'pa1'``/``'pa2'``. The default is a constant rate (with ``eta0='auto'``).",
+    "learning_rate": "Same names, the passive-aggressive ``'pa1'``/``'pa2'`` "
+    "included (``solver='online'``), plus ``'exponential'``, ``'step'``, "
+    "``'cosine'``, :mod:`skgd.schedules` objects and callables. The default is a "
+    "constant rate (with ``eta0='auto'``).",
     "eta0": "``'auto'`` computes the largest safe step ``1/L`` from the data, "
     "so no tuning is needed for the batch solver.",
     "power_t": "Same meaning; SGDClassifier's default is 0.5. Negative values "
