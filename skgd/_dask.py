@@ -75,6 +75,11 @@ def fit_dask(
             "l1_step='cumulative' is not available on dask arrays (each block's "
             "epoch would keep its own penalty record); use l1_step='proximal'."
         )
+    if estimator.learning_rate in ("pa1", "pa2"):
+        raise ValueError(
+            f"learning_rate={estimator.learning_rate!r} (passive-aggressive) is not "
+            "available on dask arrays; fit numpy data (partial_fit on computed chunks)."
+        )
     continuing = incremental and hasattr(estimator, "coef_")
     objective = _persisted_objective(
         estimator, X, y, sample_weight, continuing, classes

@@ -91,6 +91,13 @@ def _dask_cumulative_l1():
     GDRegressor(solver="online", penalty="l1", l1_step="cumulative").fit(dX, dy)
 
 
+def _dask_passive_aggressive():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="online", loss="epsilon_insensitive", learning_rate="pa1").fit(
+        dX, dy
+    )
+
+
 def _dask_unknown_chunks():
     dX, dy = _dask_arrays()
     dX = dX[dX[:, 0] > -10]  # boolean indexing: row counts unknown until computed
@@ -524,6 +531,14 @@ CATALOGUE = [
         ValueError,
         r"l1_step='cumulative' is not available on dask arrays \(each block's epoch "
         r"would keep its own penalty record\); use l1_step='proximal'",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with the passive-aggressive rules",
+        _dask_passive_aggressive,
+        ValueError,
+        r"learning_rate='pa1' \(passive-aggressive\) is not available on dask "
+        r"arrays; fit numpy data \(partial_fit on computed chunks\)\.",
         needs="dask.array",
     ),
     Case(
