@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -25,6 +26,7 @@ from sklearn.utils.validation import (
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._optimizers import OPTIMIZERS, make_optimizer
 from ._penalties import make_penalty
+from ._sgd_compat import SGDAttributesMixin
 from ._solver import (
     DETERMINISTIC_SOLVERS,
     History,
@@ -44,6 +46,8 @@ SCHEDULES = {
     "exponential",
     "step",
     "cosine",
+    "pa1",
+    "pa2",
 }
 
 
@@ -135,13 +139,14 @@ def _is_dask_collection(data):
     return type(data).__module__.split(".")[0] == "dask"
 
 
-class BaseGD(CallbackSupportMixin, BaseEstimator):
+class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
     """Shared machinery of :class:`GDRegressor` and :class:`GDClassifier`."""
 
     _parameter_constraints: dict = {
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "l1_step": [StrOptions({"proximal", "cumulative"})],
         "fit_intercept": ["boolean"],
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "solver": [
@@ -166,15 +171,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"}), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
+        "restore_best": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
-        "warm_start": ["boolean"],
+        "warm_start": ["boolean", StrOptions({"resume"})],
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "divergence_recovery": [Interval(Integral, 0, None, closed="left")],
+        "divergence_check": ["boolean"],
         "record_coef": ["boolean"],
         "epoch_loss": [StrOptions({"exact", "running"})],
         "verbose": ["verbose"],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
     }
 
     @property
@@ -205,6 +213,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """Per-sample (or per-sample-and-output) weights, before normalisation."""
         return sample_weight[:, np.newaxis]
 
+    def _sample_weights(self, y, sample_weight):
+        """Each sample's weight (a classifier's times its class's), whose mean
+        over the training rows normalises :meth:`_weight_matrix`."""
+        return sample_weight
+
     def _validation_split(self, y, rng):
         """Indices of the training and validation rows for early stopping."""
         raise NotImplementedError
@@ -223,7 +236,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             coef = np.asarray(coef_init, dtype=dtype)
             if coef.size != n_outputs * n_features:
                 raise ValueError(
-                    f"coef_init has shape {coef.shape}; expected "
+                    f"Provided coef_init does not match dataset: coef_init has shape "
+                    f"{coef.shape}; expected "
                     f"{(n_outputs, n_features) if n_outputs > 1 else (n_features,)}."
                 )
             theta[:, :-1] = coef.reshape(n_outputs, n_features)
@@ -231,7 +245,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             intercept = np.asarray(intercept_init, dtype=dtype).reshape(-1)
             if intercept.size != n_outputs:
                 raise ValueError(
-                    f"intercept_init has {intercept.size} values; expected {n_outputs}."
+                    "Provided intercept_init does not match dataset: intercept_init "
+                    f"has {intercept.size} values; expected {n_outputs}."
                 )
             if self.fit_intercept:  # stored as the weight of its constant feature
                 theta[:, -1] = intercept / self._intercept_feature
@@ -250,7 +265,52 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 return name, value, neutral
         return None
 
-    def _check_parameter_combinations(self):
+    def _check_parameter_combinations(self, incremental):
+        # SGD's own checks, with SGD's messages.
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+        if self.early_stopping and incremental:
+            raise ValueError(
+                "early_stopping should be False with partial_fit (it holds out "
+                "part of fit's data; pass validation_data to partial_fit instead)."
+            )
+        if self.power_t < 0:
+            warnings.warn(
+                "Negative values for `power_t` are deprecated, as in scikit-learn "
+                "1.8, and will raise an error in a future release (a rate that "
+                "grows with the update count). Use values in the range [0.0, inf).",
+                FutureWarning,
+                stacklevel=5,
+            )
+        plain_online = (
+            self.solver == "online" and self.optimizer == "sgd" and self.momentum == 0
+        )
+        passive_aggressive = self.learning_rate in ("pa1", "pa2")
+        for name, value, used in (
+            ("l1_step", "cumulative", self.l1_step == "cumulative"),
+            ("learning_rate", self.learning_rate, passive_aggressive),
+        ):
+            if used and not plain_online:
+                raise ValueError(
+                    f"{name}={value!r} is SGD's rule for its own online steps: it "
+                    "needs solver='online', optimizer='sgd' and momentum=0; got "
+                    f"solver={self.solver!r}, optimizer={self.optimizer!r}, "
+                    f"momentum={self.momentum!r}."
+                )
+        if passive_aggressive and self.loss != self._passive_aggressive_loss:
+            # SGD's message
+            raise ValueError(
+                f"Learning rate '{self.learning_rate}' only works with loss "
+                f"'{self._passive_aggressive_loss}'."
+            )
+        if (
+            passive_aggressive and self.l1_step != "cumulative"
+            and make_penalty(self.penalty, self.alpha, self.l1_ratio or 0.0).l1 > 0
+        ):  # fmt: skip
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} with an L1 penalty needs "
+                "l1_step='cumulative' (SGD's way of applying it to these steps)."
+            )
         if self.solver == "perturbation":
             # Averaging the accepted trials is allowed.
             overridden = self._overridden_rule(
@@ -373,15 +433,31 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
     # --- fitting --------------------------------------------------------------
 
     def _starting_state(
-        self, warm, continuing, coef_init, intercept_init, shape, dtype, optimizer
-    ):
+        self, incremental, continuing, coef_init, intercept_init, shape, dtype,
+        optimizer,
+    ):  # fmt: skip
         """Where training starts: zeros or the user's init, or where it stopped.
 
-        Resuming keeps the parameters, the update count and the optimizer's
-        state, unless the optimizer was changed since (its state would mean
-        something else) or, for ``warm_start``, the data has another shape.
+        ``warm_start=True`` starts ``fit`` from the previous ``coef_`` and
+        ``intercept_`` as if given as ``coef_init`` and ``intercept_init``
+        (SGD's meaning: the schedule and the update rule start afresh).
+        Resuming (``partial_fit``, ``warm_start='resume'``) keeps the
+        parameters, the update count and the optimizer's state, unless the
+        optimizer was changed since (its state would mean something else) or,
+        for ``warm_start``, the data has another shape.
         """
         n_outputs, width = shape
+        fitted = hasattr(self, "coef_")
+        warm = continuing or (
+            not incremental and self.warm_start == "resume" and fitted
+        )
+        if (
+            not incremental and self.warm_start and not warm and fitted
+            and np.size(self.coef_) == n_outputs * (width - 1)
+        ):  # fmt: skip
+            coef_init = self.coef_ if coef_init is None else coef_init
+            if intercept_init is None:
+                intercept_init = self.intercept_
         previous = getattr(self, "_training_state", None) if warm else None
         if previous is not None and previous.theta.shape != shape:
             if continuing:
@@ -490,7 +566,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self, X, y, sample_weight=None, coef_init=None, intercept_init=None,
         incremental=False, classes=None, validation_data=None,
     ):  # fmt: skip
-        self._check_parameter_combinations()
+        self._check_parameter_combinations(incremental)
+        self.densify()  # a sparsified coef_ trains dense, then stays so
         if any(_is_dask_collection(data) for data in (X, y, sample_weight)):
             from ._dask import fit_dask
 
@@ -499,16 +576,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 intercept_init=intercept_init, incremental=incremental, classes=classes,
             )  # fmt: skip
         continuing = incremental and hasattr(self, "coef_")
-        warm = continuing or (
-            not incremental and self.warm_start and hasattr(self, "coef_")
-        )
         X, y = self._validate_targets(X, y, reset=not continuing)
         X = self._prepare_X(X)
         if not continuing:
             _warn_if_badly_scaled(X, self._intercept_feature)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True,
+            # early stopping says which side of its split weighs nothing
+            allow_all_zero_weights=self.early_stopping and not incremental,
+        )  # fmt: skip
         Y = self._encode_targets(y, X.dtype, continuing, classes)
         n_outputs, n_features = Y.shape[1], X.shape[1]
 
@@ -519,9 +595,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             train_rows, val_rows = self._validation_split(y, rng)
             if sample_weight[val_rows].sum() <= 0:
                 raise ValueError(
-                    "early_stopping held out rows whose sample_weight are all zero, so "
-                    "the validation score is undefined; give them weight, or use a "
-                    "different random_state or validation_fraction."
+                    "The sample weights for validation set are all zero, consider "
+                    "using a different random state (early_stopping held out rows "
+                    "whose sample_weight are all zero, so the validation score is "
+                    "undefined; give them weight, or change validation_fraction)."
                 )
             validation = self._validation_score(
                 X[val_rows], y[val_rows], sample_weight[val_rows]
@@ -545,7 +622,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             X, Y, W, len(train_rows), loss, penalty, self._intercept_feature
         )
         state = self._starting_state(
-            warm, continuing, coef_init, intercept_init, (n_outputs, n_features + 1),
+            incremental, continuing, coef_init, intercept_init, (n_outputs, n_features + 1),
             X.dtype, optimizer,
         )  # fmt: skip
         if not self.fit_intercept:
@@ -564,6 +641,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             objective, self.solver, self.batch_size, optimizer, self._schedule(),
             eta0, self.shuffle, rng, train_rows, self._average_start(),
             self.eta0 == "auto", self.epoch_loss == "running",
+            self.l1_step == "cumulative",
+            {"pa1": 1, "pa2": 2}.get(self.learning_rate, 0),
         )  # fmt: skip
 
     def _run_training(
@@ -586,7 +665,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             trainer, state, n_epochs=n_epochs, stopping=stopping,
             validation=validation, verbose=self.verbose, callbacks=callbacks,
             max_halvings=self.divergence_recovery, record_theta=self.record_coef,
-            restore_best=not incremental,
+            restore_best=self.restore_best and not incremental,
+            check_growth=self.divergence_check,
         )  # fmt: skip
         self.eta0_ = trainer.eta0
         self._store_training(state, history, n_run, continuing, incremental, best)
@@ -615,12 +695,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return score
 
     def _training_weights(self, y, sample_weight, train_rows, dtype):
-        """Frequency weights: each update's loss term is scaled by ``s_i / mean(s)``.
+        """Frequency weights: each update's loss term is scaled by ``s_i / mean(s)``
+        (``s_i`` the sample weight, times its class's weight for a classifier).
 
         Rows held out for validation get weight 0.
         """
         raw = self._weight_matrix(y, sample_weight).astype(dtype)
-        train_weight = sample_weight[train_rows]
+        train_weight = self._sample_weights(y, sample_weight)[train_rows]
         if train_weight.sum() <= 0:
             raise ValueError(
                 "The training samples all have zero sample_weight; at least one must "
@@ -735,7 +816,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
             reset=False,
         )  # fmt: skip
-        return X @ np.asarray(self.coef_).T + self.intercept_
+        # coef_ may be sparse after sparsify().
+        return safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,5 +1,7 @@
 """GDClassifier: linear classification trained by gradient descent."""
 
+from numbers import Integral
+
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
@@ -13,7 +15,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD
 from ._docstrings import fill_doc
-from ._losses import CLASSIFICATION_LOSSES, classification_loss
+from ._losses import CLASSIFICATION_LOSSES, classification_loss, loss_functions
 
 PROBABILISTIC_LOSSES = ("log_loss", "modified_huber")
 
@@ -51,14 +53,16 @@ class GDClassifier(ClassifierMixin, BaseGD):
 
     Parameters
     ----------
-    loss : {{'log_loss', 'hinge', 'modified_huber', 'squared_hinge', 'perceptron', 'squared_error'}}, default='log_loss'
+    loss : {{'log_loss', 'hinge', 'modified_huber', 'squared_hinge', 'perceptron', 'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'}}, default='log_loss'
         The per-sample loss, as :class:`~sklearn.linear_model.SGDClassifier`
-        defines it, on labels encoded as -1/+1. ``'log_loss'`` is the default
+        defines it, on labels encoded as -1/+1 (the last four are the
+        regression losses, fitting those labels). ``'log_loss'`` is the default
         (SGD's is ``'hinge'``) because it is smooth, so the default batch
         solver converges to the exact minimiser, and it gives probabilities.
     {penalty}
     {alpha}
     {l1_ratio}
+    {l1_step}
     {fit_intercept}
     {intercept_scaling}
     {solver}
@@ -79,12 +83,15 @@ class GDClassifier(ClassifierMixin, BaseGD):
     {tol}
     {n_iter_no_change}
     {early_stopping}
+    {restore_best}
     {validation_fraction}
+    {epsilon}
     {shuffle}
     {random_state}
     {warm_start}
     {average}
     {divergence_recovery}
+    {divergence_check}
     {record_coef}
     {epoch_loss}
     {verbose}
@@ -97,6 +104,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
         :class:`~sklearn.linear_model.LogisticRegression`; for one-vs-rest
         losses each binary problem weights its positive class, as in
         :class:`~sklearn.linear_model.SGDClassifier`.
+    n_jobs : int or None, default=None
+        Accepted for :class:`~sklearn.linear_model.SGDClassifier`
+        compatibility, and unused: every class (one-vs-rest) is trained in
+        the same pass over the data, which measured faster than one thread
+        per class (see :ref:`switching`).
 
     Attributes
     ----------
@@ -140,7 +152,13 @@ class GDClassifier(ClassifierMixin, BaseGD):
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "n_jobs": [Integral, None],
     }
+    # The loss of the passive-aggressive rules (learning_rate='pa1'/'pa2').
+    _passive_aggressive_loss = "hinge"
+    loss_functions = loss_functions(
+        CLASSIFICATION_LOSSES, lambda name: classification_loss(name, 1)
+    )
 
     def __init__(
         self,
@@ -149,6 +167,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
+        l1_step="proximal",
         fit_intercept=True,
         intercept_scaling=1.0,
         solver="accelerated",
@@ -169,21 +188,26 @@ class GDClassifier(ClassifierMixin, BaseGD):
         tol="auto",
         n_iter_no_change=5,
         early_stopping=False,
+        restore_best=True,
         validation_fraction=0.1,
+        epsilon=0.1,
         shuffle=True,
         random_state=None,
         warm_start=False,
         average=False,
         divergence_recovery=0,
+        divergence_check=True,
         record_coef=False,
         epoch_loss="exact",
         verbose=0,
         class_weight=None,
+        n_jobs=None,
     ):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.l1_step = l1_step
         self.fit_intercept = fit_intercept
         self.intercept_scaling = intercept_scaling
         self.solver = solver
@@ -204,18 +228,35 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
+        self.restore_best = restore_best
         self.validation_fraction = validation_fraction
+        self.epsilon = epsilon
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
         self.average = average
         self.divergence_recovery = divergence_recovery
+        self.divergence_check = divergence_check
         self.record_coef = record_coef
         self.epoch_loss = epoch_loss
         self.verbose = verbose
         self.class_weight = class_weight
+        self.n_jobs = n_jobs
 
     # --- hooks -------------------------------------------------------------------
+
+    def _check_parameter_combinations(self, incremental):
+        super()._check_parameter_combinations(incremental)
+        if self.class_weight == "balanced" and incremental:
+            # A chunk's class frequencies are not the stream's (SGD's message).
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit. In order "
+                "to use 'balanced' weights, use compute_class_weight('balanced', "
+                "classes=classes, y=y). In place of y you can use a large enough "
+                "sample of the full training set target to properly estimate the "
+                "class frequency distributions. Pass the resulting weights as the "
+                "class_weight parameter."
+            )
 
     def _validate_targets(self, X, y, reset):
         X, y = validate_data(
@@ -260,7 +301,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return 2.0 * one_hot - 1.0
 
     def _make_loss(self, n_outputs):
-        return classification_loss(self.loss, n_outputs)
+        return classification_loss(self.loss, n_outputs, self.epsilon)
 
     def _class_weights(self, y, sample_weight):
         if self.class_weight is None:
@@ -272,11 +313,6 @@ class GDClassifier(ClassifierMixin, BaseGD):
                     f"class_weight names labels {sorted(unknown, key=str)} that are "
                     f"not classes of y ({self.classes_.tolist()})."
                 )
-        if self.class_weight == "balanced" and not np.all(np.isin(self.classes_, y)):
-            raise ValueError(
-                "class_weight='balanced' needs every class in y; pass a dict when a "
-                "partial_fit chunk lacks some classes."
-            )
         if self.class_weight == "balanced":
             # Classes counted with the sample weights, as LogisticRegression
             # counts them: a frequency weight of 2 must count as a repeated sample.
@@ -291,13 +327,16 @@ class GDClassifier(ClassifierMixin, BaseGD):
             return weights
         return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
+    def _sample_weights(self, y, sample_weight):
+        return sample_weight * self._class_weights(y, sample_weight)[self._class_index]
+
     def _weight_matrix(self, y, sample_weight):
         class_weight = self._class_weights(y, sample_weight)
         index = self._class_index
         n_classes = len(self.classes_)
         if n_classes == 2 or self.loss == "log_loss":
             # One weight per sample: its class's weight.
-            return (sample_weight * class_weight[index])[:, np.newaxis]
+            return self._sample_weights(y, sample_weight)[:, np.newaxis]
         # One-vs-rest: binary problem j weights its positive class by class_weight[j].
         weights = np.repeat(sample_weight[:, np.newaxis], n_classes, axis=1)
         rows = np.arange(len(index))
@@ -379,6 +418,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self : GDClassifier
             The updated estimator.
         """
+        self._check_parameter_combinations(incremental=True)  # before the data's
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(

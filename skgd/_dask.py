@@ -78,16 +78,23 @@ def fit_dask(
             "skgd does not do on dask arrays; hold out a validation set and pass it "
             "to partial_fit(validation_data=...), or set early_stopping=False."
         )
+    if estimator.l1_step == "cumulative":
+        raise ValueError(
+            "l1_step='cumulative' is not available on dask arrays (each block's "
+            "epoch would keep its own penalty record); use l1_step='proximal'."
+        )
+    if estimator.learning_rate in ("pa1", "pa2"):
+        raise ValueError(
+            f"learning_rate={estimator.learning_rate!r} (passive-aggressive) is not "
+            "available on dask arrays; fit numpy data (partial_fit on computed chunks)."
+        )
     continuing = incremental and hasattr(estimator, "coef_")
-    warm = continuing or (
-        not incremental and estimator.warm_start and hasattr(estimator, "coef_")
-    )
     objective = _persisted_objective(
         estimator, X, y, sample_weight, continuing, classes
     )
     optimizer = estimator._optimizer()
     state = estimator._starting_state(
-        warm, continuing, coef_init, intercept_init,
+        incremental, continuing, coef_init, intercept_init,
         (objective.n_outputs, objective.n_features + 1), objective.dtype, optimizer,
     )  # fmt: skip
     if not estimator.fit_intercept:
@@ -141,7 +148,7 @@ def _persisted_objective(estimator, X, y, sample_weight, continuing, classes):
         # Class weights are a property of all the data ('balanced' counts
         # every block): resolved here, handed to the blocks as a dict.
         label_weights = None
-        if estimator.class_weight == "balanced":
+        if estimator.class_weight is not None:
             label_weights = _sum_blocks(
                 _label_weights, _blocks(y, sample_weight), labels
             )
@@ -149,6 +156,10 @@ def _persisted_objective(estimator, X, y, sample_weight, continuing, classes):
         spec.set_params(
             class_weight=dict(zip(classes.tolist(), weights.tolist(), strict=True))
         )
+        if label_weights is not None:
+            # The weights are normalised by their mean with the class weights
+            # (BaseGD._training_weights).
+            total_weight = float(np.dot(weights, label_weights))
 
     sizes = np.array(X.chunks[0])
     mean_weight = float(total_weight) / X.shape[0]

@@ -17,8 +17,18 @@ penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
 alpha : float, default=1e-4
     Regularisation strength (SGD's default). Also sets ``learning_rate='optimal'``.""",
     "l1_ratio": """\
-l1_ratio : float, default=0.15
-    The L1 share of ``alpha`` for ``penalty='elasticnet'`` (SGD's default).""",
+l1_ratio : float or None, default=0.15
+    The L1 share of ``alpha`` for ``penalty='elasticnet'`` (SGD's default).
+    None only for the other penalties, which do not use it.""",
+    "l1_step": """\
+l1_step : {'proximal', 'cumulative'}, default='proximal'
+    How the L1 part of the penalty acts. ``'proximal'``: after each update,
+    soft-thresholding by the step times the L1 strength, the exact proximal
+    step (every solver). ``'cumulative'``: scikit-learn SGD's cumulative
+    penalty (Tsuruoka, Tsujii & Ananiadou 2009), which clips each
+    coefficient at zero once its share of the penalty so far would flip it
+    (``solver='online'``, plain ``'sgd'`` steps; on sparse rows only the
+    row's features, as SGD).""",
     "fit_intercept": """\
 fit_intercept : bool, default=True
     Whether to learn an intercept. If False the data is assumed centred.""",
@@ -85,6 +95,12 @@ learning_rate : str, :class:`skgd.schedules.Schedule` or callable, default='cons
     - ``'exponential'``: ``eta = eta0 * gamma ** epoch``.
     - ``'step'``: ``eta0`` times ``gamma`` every ``step_size`` epochs.
     - ``'cosine'``: cosine annealing from ``eta0`` to 0 over ``max_iter`` epochs.
+    - ``'pa1'``, ``'pa2'``: the passive-aggressive rules (Crammer et al.
+      2006), as SGD's: each online step is
+      ``min(eta0, loss / ||x||**2)`` (PA-I) or
+      ``loss / (||x||**2 + 1 / (2 eta0))`` (PA-II) along the loss's slope;
+      ``eta0`` is the aggressiveness ``C`` (``solver='online'``, loss
+      ``'hinge'`` or ``'epsilon_insensitive'``).
     - a :class:`~skgd.schedules.Schedule` object, or a callable ``f(t) -> eta``.""",
     "eta0": """\
 eta0 : float or 'auto', default='auto'
@@ -175,10 +191,22 @@ n_iter_no_change : int, default=5
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data, stop when its
     score stops improving, and keep the coefficients of the best epoch (as
-    :class:`~sklearn.neural_network.MLPRegressor` does). ``fit`` only.""",
+    :class:`~sklearn.neural_network.MLPRegressor` does; see
+    ``restore_best``). ``fit`` only: ``partial_fit`` raises, as SGD's does,
+    and takes ``validation_data`` instead.""",
+    "restore_best": """\
+restore_best : bool, default=True
+    With ``early_stopping``, end ``fit`` at the coefficients of the epoch
+    with the best validation score (MLP's choice). ``False`` keeps the last
+    epoch's, as scikit-learn's SGD does.""",
     "validation_fraction": """\
 validation_fraction : float, default=0.1
     The held-out share for ``early_stopping``.""",
+    "epsilon": """\
+epsilon : float, default=0.1
+    Width of the ``'huber'`` and epsilon-insensitive losses (SGD's default):
+    the Huber loss is quadratic within ``epsilon`` of the target, the
+    insensitive losses ignore errors smaller than ``epsilon``.""",
     "shuffle": """\
 shuffle : bool, default=True
     Visit the samples in a fresh random order each epoch (online and
@@ -188,9 +216,14 @@ random_state : int, RandomState instance or None, default=None
     Seeds the shuffling and the validation split. The same integer gives a
     bit-identical fit.""",
     "warm_start": """\
-warm_start : bool, default=False
-    Start ``fit`` from the previous solution, keeping the optimizer's state
-    (velocities, moments, update count).""",
+warm_start : bool or 'resume', default=False
+    ``True``: start ``fit`` from the previous ``coef_`` and ``intercept_``,
+    as if passed as ``coef_init`` and ``intercept_init``; the schedule's
+    update count and the optimizer's state start afresh (scikit-learn SGD's
+    meaning). ``'resume'``: continue exactly where the previous ``fit``
+    stopped, keeping the iterate, the update count, the average and the
+    optimizer's state (velocities, moments), so that ``fit`` twice is one
+    longer ``fit`` (without shuffling).""",
     "average": """\
 average : bool or int, default=False
     Averaged SGD (Polyak & Juditsky 1992), as scikit-learn's SGD defines
@@ -204,6 +237,13 @@ divergence_recovery : int, default=0
     divergence error is raised; each halving is recorded in
     ``history_['lr_halvings']``. 0, the default, raises at once: a learning
     rate that needs rescuing is better fixed by the user.""",
+    "divergence_check": """\
+divergence_check : bool, default=True
+    Raise (or, with ``divergence_recovery``, retry) when an epoch's
+    training objective is non-finite or grows a million times its start.
+    ``False`` trains on as scikit-learn's SGD does, however large the
+    objective grows: only coefficients that overflow to inf or NaN raise,
+    with SGD's floating-point under-/overflow error.""",
     "record_coef": """\
 record_coef : bool, default=False
     Also record the coefficients and intercepts after every epoch in
@@ -234,7 +274,9 @@ n_iter_ : int
     Epochs run by the last ``fit`` (cumulated over ``partial_fit`` calls).""",
     "t_": """\
 t_ : int
-    Updates made so far, plus one (SGD's convention).""",
+    Updates made so far, plus one (SGD's convention): across ``partial_fit``
+    calls and ``warm_start='resume'``; ``fit`` and ``warm_start=True``
+    restart the count.""",
     "eta0_": """\
 eta0_ : float
     The initial learning rate in effect (``eta0``, or the automatic step).""",

@@ -59,7 +59,8 @@ def training_objective(estimator, X, y, sample_weight=None, coef=None, intercept
     coef = np.asarray(coef, dtype=np.float64).reshape(-1, X.shape[1])
     theta = np.column_stack([coef, np.asarray(intercept, np.float64).reshape(-1)])
     Y = estimator._encode_targets(y, np.float64, incremental=True)
-    W = estimator._weight_matrix(y, sample_weight) / sample_weight.mean()
+    W = estimator._weight_matrix(y, sample_weight)
+    W /= estimator._sample_weights(y, sample_weight).mean()
     objective = Objective(
         X.astype(np.float64), np.ascontiguousarray(Y), np.ascontiguousarray(W),
         X.shape[0], estimator._make_loss(Y.shape[1]),

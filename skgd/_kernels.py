@@ -35,6 +35,28 @@ SPARSE_FASTMATH = {"contract"}
 # to cover a memory access, few enough to stay in L1.
 PREFETCH_DISTANCE = 4
 
+# The online steps clip each derivative of the loss to this size, as
+# scikit-learn's SGD does (its MAX_DLOSS): a huge feature value then grows
+# the coefficients fast but finitely, instead of overflowing in one step.
+MAX_DLOSS = 1e12
+
+
+@nb.njit(inline="always")
+def _clip(g):
+    for j in range(g.shape[0]):
+        if g[j] > MAX_DLOSS:
+            g[j] = MAX_DLOSS
+        elif g[j] < -MAX_DLOSS:
+            g[j] = -MAX_DLOSS
+
+
+@nb.njit(inline="always")
+def _l2_shrink(eta, l2):
+    # The weight decay factor of one online step: never negative, so a rate
+    # or alpha too large sets the coefficients to zero instead of flipping
+    # and growing them (scikit-learn's SGD scales by the same max(0, .)).
+    return max(0.0, 1.0 - eta * l2)
+
 
 @nb.njit(inline="always")
 def _prefetch_dense(X, Y, W, order, position):
@@ -75,7 +97,64 @@ def _stochastic_signature(ft, x_types):
         types.FunctionType(update_signature(ft)), types.float64[::1],
         types.float64, types.float64, types.float64,  # l2, l1, intercept
         types.boolean,  # plain: the update rule is sgd without momentum
+        ft[:, ::1], types.float64[::1],  # cumulative L1: q, u (empty: proximal)
+        types.int64,  # passive-aggressive: 0 (no), 1 (PA-I) or 2 (PA-II)
     )  # fmt: skip
+
+
+@nb.njit(inline="always")
+def _online_steps(p, y, w, g, value, loss, loss_params, eta, squared_norm, pa, steps):
+    # Each output's step along its gradient ``g``: ``eta * g``, or for the
+    # passive-aggressive rules (Crammer et al. 2006, as scikit-learn's
+    # learning_rate='pa1'/'pa2', for losses whose slope is 1 where positive)
+    # ``tau * g``, with ``tau`` from the output's unweighted loss and
+    # ``eta`` as the aggressiveness C.
+    n_outputs = p.shape[0]
+    for j in range(n_outputs):
+        if pa == 0:
+            steps[j] = eta * g[j]
+            continue
+        wj = w[j] if w.shape[0] > 1 else w[0]
+        vj = value
+        if n_outputs > 1:  # this output's loss alone
+            vj = loss(p[j : j + 1], y[j : j + 1], w[j : j + 1] if w.shape[0] > 1 else w,
+                      g[j : j + 1], loss_params)  # fmt: skip
+        unweighted = vj / wj if wj > 0.0 else 0.0
+        if pa == 1:
+            tau = min(eta, unweighted / squared_norm) if squared_norm > 0.0 else 0.0
+        else:
+            tau = unweighted / (squared_norm + 0.5 / eta)
+        steps[j] = tau * g[j]
+
+
+@nb.njit(inline="always")
+def _average_step(theta, averaged, average_start, t, scale):
+    # The running mean of the iterates from update ``average_start`` on
+    # (averaged SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``);
+    # the coefficients are ``scale`` times ``theta``'s.
+    if 0 < average_start <= t:
+        n_outputs, width = theta.shape
+        d = width - 1
+        mix = 1.0 / (t - average_start + 1)
+        for j in range(n_outputs):
+            for f in range(d):
+                averaged[j, f] += (scale * theta[j, f] - averaged[j, f]) * mix
+            averaged[j, d] += (theta[j, d] - averaged[j, d]) * mix
+
+
+@nb.njit(inline="always")
+def _cumulative_l1(theta, j, f, q, u, scale):
+    # Tsuruoka, Tsujii & Ananiadou (2009), as scikit-learn's SGD applies L1:
+    # every coefficient may have lost at most ``u`` (the L1 steps so far) to
+    # the penalty; ``q`` holds what it did lose. Clipped at zero, so
+    # coefficients the penalty would flip stay exactly 0. The coefficient is
+    # ``scale * theta[j, f]``.
+    z = theta[j, f]
+    if scale * z > 0.0:
+        theta[j, f] = max(0.0, z - (u + q[j, f]) / scale)
+    elif scale * z < 0.0:
+        theta[j, f] = min(0.0, z + (u - q[j, f]) / scale)
+    q[j, f] += scale * (theta[j, f] - z)
 
 
 @nb.njit(inline="always")
@@ -96,11 +175,7 @@ def _prox_and_average(theta, averaged, average_start, eta, t, l1):
                     theta[j, f] = w + threshold
                 else:
                     theta[j, f] = 0.0
-    if 0 < average_start <= t:
-        mix = 1.0 / (t - average_start + 1)
-        for j in range(n_outputs):
-            for f in range(width):
-                averaged[j, f] += (theta[j, f] - averaged[j, f]) * mix
+    _average_step(theta, averaged, average_start, t, 1.0)
 
 
 @nb.njit(inline="always")
@@ -134,7 +209,7 @@ def _finish_block(
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, intercept, plain,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
 
@@ -149,7 +224,10 @@ def dense_epoch(
 
     With ``plain`` (sgd without momentum) and one sample per update, the step
     is applied in the pass that forms the gradient: the same arithmetic, in
-    two passes over the row instead of five.
+    two passes over the row instead of five. A non-empty ``q`` (then
+    ``fused``) applies L1 as SGD's cumulative penalty, ``u[0]`` its running
+    total, instead of the proximal step; ``pa`` (then ``fused``) takes the
+    passive-aggressive steps of ``_online_steps``.
     """
     n_outputs, width = theta.shape
     d = width - 1
@@ -160,10 +238,12 @@ def dense_epoch(
     n = order.shape[0]
     n_blocks = (n + batch_size - 1) // batch_size
     fused = plain and batch_size == 1
+    steps = np.empty(n_outputs, dtype=np.float64)
     for block in range(n_blocks):
         start = block * batch_size
         stop = min(start + batch_size, n)
         G[:] = 0.0
+        skipped = False
         for position in range(start, stop):
             _prefetch_dense(X, Y, W, order, position)
             i = order[position]
@@ -173,15 +253,29 @@ def dense_epoch(
                 for f in range(d):
                     s += theta[j, f] * x[f]
                 p[j] = s
-            total += loss(p, Y[i], W[i], g, loss_params)
+            value = loss(p, Y[i], W[i], g, loss_params)
+            total += value
             if fused:
+                _clip(g)
                 eta = etas[block]
-                for j in range(n_outputs):
-                    gj = g[j]
+                shrink = _l2_shrink(eta, l2)
+                squared_norm = 0.0
+                if pa:
                     for f in range(d):
-                        theta[j, f] -= eta * (gj * x[f] + l2 * theta[j, f])
+                        squared_norm += x[f] * x[f]
+                    if pa == 1 and squared_norm == 0.0:
+                        skipped = True  # PA-I skips an all-zero row, as SGD does
+                        continue
+                _online_steps(
+                    p, Y[i], W[i], g, value, loss, loss_params, eta, squared_norm, pa,
+                    steps,
+                )  # fmt: skip
+                for j in range(n_outputs):
+                    step = steps[j]
+                    for f in range(d):
+                        theta[j, f] = shrink * theta[j, f] - step * x[f]
                     if intercept != 0.0:
-                        theta[j, d] -= eta * gj * intercept
+                        theta[j, d] -= step * intercept
                 continue
             for j in range(n_outputs):
                 gj = g[j]
@@ -189,6 +283,15 @@ def dense_epoch(
                     for f in range(d):
                         G[j, f] += gj * x[f]
                     G[j, d] += gj
+        if skipped:  # (fused: the block was that one row)
+            continue
+        if fused and q.shape[0] > 0:
+            _average_step(theta, averaged, average_start, t0 + block + 1, 1.0)
+            u[0] += etas[block] * l1
+            for j in range(n_outputs):
+                for f in range(d):
+                    _cumulative_l1(theta, j, f, q, u[0], 1.0)
+            continue
         if fused:
             _prox_and_average(
                 theta, averaged, average_start, etas[block], t0 + block + 1, l1
@@ -204,18 +307,22 @@ def dense_epoch(
 
 @nb.njit(inline="always")
 def _csr_lazy_online_epoch(
-    data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
-    intercept,
+    data, indices, indptr, Y, W, order, theta, averaged, average_start, etas, t0,
+    loss, loss_params, l2, l1, intercept, q, u, pa,
 ):  # fmt: skip
     # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
     # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
     # ``scale`` (Bottou's trick, as scikit-learn's SGD) and only the row's
     # non-zero features are touched. ``v`` is ``theta`` itself, rescaled in
-    # place whenever ``scale`` gets small and at the end of the epoch.
+    # place whenever ``scale`` gets small and at the end of the epoch. Once
+    # averaging has started, the running mean costs O(d) per sample; before,
+    # the steps are the same arithmetic as without averaging. L1 is SGD's
+    # cumulative penalty on the row's non-zero features (``q``, ``u``).
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=data.dtype)
     g = np.empty(n_outputs, dtype=data.dtype)
+    steps = np.empty(n_outputs, dtype=np.float64)
     scale = 1.0
     total = 0.0
     for position in range(order.shape[0]):
@@ -227,9 +334,20 @@ def _csr_lazy_online_epoch(
             for k in range(lo, hi):
                 s += theta[j, indices[k]] * data[k]
             p[j] = scale * s + theta[j, d] * intercept
-        total += loss(p, Y[i], W[i], g, loss_params)
+        value = loss(p, Y[i], W[i], g, loss_params)
+        total += value
+        _clip(g)
         eta = etas[position]
-        shrink = 1.0 - eta * l2
+        squared_norm = 0.0
+        if pa:
+            for k in range(lo, hi):
+                squared_norm += data[k] * data[k]
+            if pa == 1 and squared_norm == 0.0:
+                continue  # PA-I skips an empty row altogether, as SGD does
+        _online_steps(
+            p, Y[i], W[i], g, value, loss, loss_params, eta, squared_norm, pa, steps
+        )
+        shrink = _l2_shrink(eta, l2)
         if shrink <= 0.0 or scale * shrink < 1e-9:
             for j in range(n_outputs):
                 for f in range(d):
@@ -238,13 +356,19 @@ def _csr_lazy_online_epoch(
         else:
             scale *= shrink
         for j in range(n_outputs):
-            step = eta * g[j]
+            step = steps[j]
             if step != 0.0:
                 scaled = step / scale  # one division per row, not per non-zero
                 for k in range(lo, hi):
                     theta[j, indices[k]] -= scaled * data[k]
                 if intercept != 0.0:
                     theta[j, d] -= step * intercept
+        _average_step(theta, averaged, average_start, t0 + position + 1, scale)
+        if l1 > 0.0:
+            u[0] += eta * l1
+            for j in range(n_outputs):
+                for k in range(lo, hi):
+                    _cumulative_l1(theta, j, indices[k], q, u[0], scale)
     for j in range(n_outputs):
         for f in range(d):
             theta[j, f] *= scale
@@ -267,18 +391,19 @@ def _csr_lazy_online_epoch(
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
     average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
-    plain,
+    plain, q, u, pa,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
-    Online plain SGD without L1 or averaging costs O(nnz) per sample (see
+    Online plain SGD without L1, or with SGD's cumulative L1 (non-empty
+    ``q``), costs O(nnz) per sample until averaging starts (see
     ``_csr_lazy_online_epoch``); every other combination predicts and
     accumulates in O(nnz) but lets the update rule touch every parameter.
     """
-    if plain and batch_size == 1 and l1 == 0.0 and average_start == 0:
+    if plain and batch_size == 1 and (l1 == 0.0 or q.shape[0] > 0):
         return _csr_lazy_online_epoch(
-            data, indices, indptr, Y, W, order, theta, etas, loss, loss_params, l2,
-            intercept,
+            data, indices, indptr, Y, W, order, theta, averaged, average_start, etas,
+            t0, loss, loss_params, l2, l1, intercept, q, u, pa,
         )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1

@@ -239,7 +239,11 @@ class Loss:
         return first_class(self.kernel, loss_signature, dtype)
 
 
-def regression_loss(name, epsilon):
+# The width of the Huber and epsilon-insensitive losses by default (SGD's).
+DEFAULT_EPSILON = 0.1
+
+
+def regression_loss(name, epsilon=DEFAULT_EPSILON):
     """The regression loss called ``name``, with Huber/insensitive width ``epsilon``."""
     return {
         "squared_error": Loss("squared_error", squared_error, 1.0),
@@ -253,12 +257,15 @@ def regression_loss(name, epsilon):
     }[name]
 
 
-def classification_loss(name, n_outputs):
+def classification_loss(name, n_outputs, epsilon=DEFAULT_EPSILON):
     """The classification loss ``name`` for a model with ``n_outputs`` rows.
 
     ``log_loss`` with more than one output is the multinomial (softmax) loss;
-    every other loss is applied to each output separately (one-vs-rest).
+    every other loss is applied to each output separately (one-vs-rest). The
+    regression losses (as SGDClassifier offers them) fit the labels -1/+1.
     """
+    if name in REGRESSION_LOSSES:
+        return regression_loss(name, epsilon)
     if name == "log_loss" and n_outputs > 1:
         # The softmax Hessian is diag(s) - s s^T, whose largest eigenvalue is <= 1/2.
         return Loss("log_loss", multinomial_log_loss, 0.5, coupled=True)
@@ -268,7 +275,6 @@ def classification_loss(name, n_outputs):
         "perceptron": Loss("perceptron", hinge, 1.0, (0.0,)),
         "squared_hinge": Loss("squared_hinge", squared_hinge, 2.0),
         "modified_huber": Loss("modified_huber", modified_huber, 2.0),
-        "squared_error": Loss("squared_error", squared_error, 1.0),
     }[name]
 
 
@@ -284,5 +290,15 @@ CLASSIFICATION_LOSSES = (
     "modified_huber",
     "squared_hinge",
     "perceptron",
-    "squared_error",
+    *REGRESSION_LOSSES,
 )
+
+
+def loss_functions(names, make):
+    """scikit-learn SGD's ``loss_functions`` table: each loss name mapped to
+    ``(its compiled function, *its constants at the default epsilon)``."""
+    table = {}
+    for name in names:
+        loss = make(name)
+        table[name] = (loss.kernel, *loss.params)
+    return table

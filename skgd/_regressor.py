@@ -1,17 +1,15 @@
 """GDRegressor: linear regression trained by gradient descent."""
 
-from numbers import Real
-
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD
 from ._docstrings import fill_doc
-from ._losses import REGRESSION_LOSSES, regression_loss
+from ._losses import REGRESSION_LOSSES, loss_functions, regression_loss
 
 
 @fill_doc
@@ -50,6 +48,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     {penalty}
     {alpha}
     {l1_ratio}
+    {l1_step}
     {fit_intercept}
     {intercept_scaling}
     {solver}
@@ -70,14 +69,15 @@ class GDRegressor(RegressorMixin, BaseGD):
     {tol}
     {n_iter_no_change}
     {early_stopping}
+    {restore_best}
     {validation_fraction}
-    epsilon : float, default=0.1
-        Width of the ``'huber'`` and epsilon-insensitive losses (SGD's default).
+    {epsilon}
     {shuffle}
     {random_state}
     {warm_start}
     {average}
     {divergence_recovery}
+    {divergence_check}
     {record_coef}
     {epoch_loss}
     {verbose}
@@ -123,8 +123,10 @@ class GDRegressor(RegressorMixin, BaseGD):
     _parameter_constraints: dict = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
-        "epsilon": [Interval(Real, 0, None, closed="left")],
     }
+    loss_functions = loss_functions(REGRESSION_LOSSES, regression_loss)
+    # The loss of the passive-aggressive rules (learning_rate='pa1'/'pa2').
+    _passive_aggressive_loss = "epsilon_insensitive"
 
     def __init__(
         self,
@@ -133,6 +135,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         penalty="l2",
         alpha=1e-4,
         l1_ratio=0.15,
+        l1_step="proximal",
         fit_intercept=True,
         intercept_scaling=1.0,
         solver="accelerated",
@@ -153,6 +156,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         tol="auto",
         n_iter_no_change=5,
         early_stopping=False,
+        restore_best=True,
         validation_fraction=0.1,
         epsilon=0.1,
         shuffle=True,
@@ -160,6 +164,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         warm_start=False,
         average=False,
         divergence_recovery=0,
+        divergence_check=True,
         record_coef=False,
         epoch_loss="exact",
         verbose=0,
@@ -168,6 +173,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.penalty = penalty
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.l1_step = l1_step
         self.fit_intercept = fit_intercept
         self.intercept_scaling = intercept_scaling
         self.solver = solver
@@ -188,6 +194,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
+        self.restore_best = restore_best
         self.validation_fraction = validation_fraction
         self.epsilon = epsilon
         self.shuffle = shuffle
@@ -195,6 +202,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self.warm_start = warm_start
         self.average = average
         self.divergence_recovery = divergence_recovery
+        self.divergence_check = divergence_check
         self.record_coef = record_coef
         self.epoch_loss = epoch_loss
         self.verbose = verbose
@@ -319,7 +327,7 @@ default=None
             Predictions.
         """
         prediction = self._decision(X)
-        if np.ndim(self.coef_) == 1:
+        if self._y_ndim == 1:
             return prediction.ravel()
         return prediction
 

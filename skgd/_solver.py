@@ -33,6 +33,7 @@ from ._kernels import (
     dense_loss_and_gradient,
     loss_rows,
 )
+from ._penalties import squared_norm
 from ._stopping import optimality_residual
 
 # An epoch whose objective exceeds this multiple of the objective at the
@@ -330,8 +331,22 @@ class Trainer:
     average_start: int = 0
     automatic_eta0: bool = False
     running_loss: bool = False
+    cumulative_l1: bool = False
+    passive_aggressive: int = 0  # 1: PA-I, 2: PA-II (learning_rate='pa1'/'pa2')
     epoch_total: float = field(default=0.0, repr=False)  # the last epoch's losses
     _cached: tuple = field(default=None, repr=False)
+    _l1_state: tuple = field(default=None, repr=False)
+
+    def l1_state(self, theta):
+        """``(q, u)`` of SGD's cumulative L1 penalty: what each coefficient
+        lost to it, and the most it may have lost, over this trainer's
+        epochs (one ``fit`` or ``partial_fit`` call, as in SGD). Empty ``q``
+        for the proximal step, or without L1."""
+        if self._l1_state is None:
+            cumulative = self.cumulative_l1 and self.objective.penalty.l1 > 0
+            shape = (theta.shape[0], theta.shape[1] - 1) if cumulative else (0, 0)
+            self._l1_state = (np.zeros(shape, dtype=theta.dtype), np.zeros(1))
+        return self._l1_state
 
     def rates(self, state, n_updates):
         t = state.t + np.arange(n_updates)
@@ -478,7 +493,8 @@ class Trainer:
             state.t, obj.loss.function(state.theta.dtype), obj.loss.params_array,
             opt.function(state.theta.dtype), opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.intercept),
-            opt.name == "sgd" and opt.hyper[0] == 0.0,
+            opt.name == "sgd" and opt.hyper[0] == 0.0, *self.l1_state(state.theta),
+            self.passive_aggressive,
         )  # fmt: skip
         state.t += n_updates
         self.epoch_total = total
@@ -560,9 +576,18 @@ def _divergence_message(epoch, value, reference, rate, automatic=False):
     )
 
 
+def _overflow_message(epoch):
+    # scikit-learn SGD's words, for the one divergence it detects.
+    return (
+        f"Floating-point under-/overflow occurred at epoch #{epoch}. Scaling input "
+        "data with StandardScaler or MinMaxScaler might help."
+    )
+
+
 def train(
     trainer, state, *, n_epochs, stopping=None, validation=None, verbose=0,
     callbacks=None, max_halvings=0, record_theta=False, restore_best=True,
+    check_growth=True,
 ):  # fmt: skip
     """Run up to ``n_epochs`` epochs from ``state`` (updated in place).
 
@@ -594,6 +619,10 @@ def train(
     restore_best : bool
         With ``validation``, end at the parameters of the best epoch, as
         MLPRegressor's early stopping does.
+    check_growth : bool
+        Treat an objective that is non-finite or grew ``DIVERGENCE_FACTOR``
+        times as divergence. Without, as scikit-learn's SGD, only non-finite
+        parameters are.
 
     Returns
     -------
@@ -628,15 +657,18 @@ def train(
             callbacks.begin_epoch(state)
         rate = trainer.run_epoch(state)
         value = trainer.evaluate(state)
-        if (
-            not np.isfinite(value)
-            or not np.all(np.isfinite(state.theta))
-            or (reference > 0 and value > DIVERGENCE_FACTOR * reference)
-        ):
+        grew = not np.isfinite(value) or (
+            reference > 0 and value > DIVERGENCE_FACTOR * reference
+        )
+        if not np.all(np.isfinite(state.theta)) or (check_growth and grew):
             state.restore(saved)
             trainer.forget()
-            message = _divergence_message(
-                state.epoch + 1, value, reference, rate, trainer.automatic_eta0
+            message = (
+                _divergence_message(
+                    state.epoch + 1, value, reference, rate, trainer.automatic_eta0
+                )
+                if check_growth
+                else _overflow_message(state.epoch + 1)
             )
             if halvings >= max_halvings:
                 if max_halvings:
@@ -661,7 +693,7 @@ def train(
             # (at least 1: the weights average 1, so a margin loss costs ~1 at
             # zero; rounding noise must not become the scale)
             reference = max(value, 1.0)
-        coef_norm = float(np.linalg.norm(state.theta[:, :-1]))
+        coef_norm = math.sqrt(squared_norm(state.theta[:, :-1]))
         monitored, score = value, None
         if validation is not None:
             score = validation(state.theta)

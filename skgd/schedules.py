@@ -9,7 +9,9 @@ resolved initial rate, used when the schedule does not set its own.
 Pass a schedule object, or any callable ``f(t) -> eta``, as an estimator's
 ``learning_rate``; the strings ``"constant"``, ``"invscaling"``, ``"optimal"``,
 ``"adaptive"``, ``"exponential"``, ``"step"`` and ``"cosine"`` build the
-matching object from the estimator's parameters.
+matching object from the estimator's parameters (``"pa1"`` and ``"pa2"``, the
+passive-aggressive rules, are a constant ``eta0`` that the online kernels
+turn into per-sample steps).
 """
 
 import math
@@ -214,6 +216,10 @@ def make_schedule(learning_rate, *, alpha, power_t, gamma, step_size, max_iter, 
         schedule = {
             "constant": lambda: Constant(),
             "adaptive": lambda: Constant(),  # the training loop divides it on plateaus
+            # passive-aggressive: eta0 is the aggressiveness C; the online
+            # kernels derive each step from the sample's loss (see _kernels)
+            "pa1": lambda: Constant(),
+            "pa2": lambda: Constant(),
             "invscaling": lambda: InvScaling(power_t),
             "optimal": lambda: Optimal(alpha),
             "exponential": lambda: Exponential(gamma),

@@ -13,7 +13,7 @@ def accepts(solver, optimizer="sgd", **params):
     try:
         GDRegressor(
             solver=solver, optimizer=optimizer, **params
-        )._check_parameter_combinations()
+        )._check_parameter_combinations(incremental=False)
     except ValueError:
         return False
     return True

@@ -33,6 +33,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
+from sklearn.utils.class_weight import compute_class_weight
 
 from skgd import GDClassifier
 from skgd._base import DataScaleWarning
@@ -89,11 +90,18 @@ def logistic_regression(X, y, sample_weight=None, class_weight=None, alpha=ALPHA
     """The exact minimiser of GDClassifier's log-loss objective.
 
     GDClassifier minimises ``(1/S) sum_i s_i c_i loss_i + alpha/2 ||W||^2``
-    (``s_i`` sample weights summing to ``S``, ``c_i`` the class weight);
+    (``s_i`` sample weights, ``c_i`` the class weight, ``S = sum_i s_i c_i``);
     LogisticRegression minimises ``C sum_i s_i c_i loss_i + 1/2 ||W||^2``:
     the same function times ``1/alpha`` when ``C = 1/(S alpha)``.
     """
-    total = len(y) if sample_weight is None else sample_weight.sum()
+    weights = np.ones(len(y)) if sample_weight is None else sample_weight
+    if class_weight is not None:
+        classes = np.unique(y)
+        per_class = compute_class_weight(
+            class_weight, classes=classes, y=y, sample_weight=weights
+        )
+        weights = weights * per_class[np.searchsorted(classes, y)]
+    total = weights.sum()
     return LogisticRegression(
         C=1.0 / (total * alpha), class_weight=class_weight, tol=1e-12, max_iter=10_000
     ).fit(X, y, sample_weight=sample_weight)
@@ -147,9 +155,17 @@ def test_intercept_scaling_keeps_the_logistic_regression_minimiser(n_classes):
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize(
-    ("loss", "n_classes"), [("hinge", 2), ("log_loss", 2), ("hinge", 3)]
+    ("loss", "n_classes", "penalty"),
+    [
+        ("hinge", 2, "l2"),
+        ("log_loss", 2, "l2"),
+        ("hinge", 3, "l2"),
+        # SGD's cumulative L1 penalty, l1_step='cumulative'
+        ("hinge", 2, "elasticnet"),
+        ("hinge", 3, "l1"),
+    ],
 )
-def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, sparse):
+def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, penalty, sparse):
     # Without shuffling, plain online descent with SGDClassifier's settings
     # is SGDClassifier's algorithm (one-vs-rest for 3 classes, every class in
     # the same pass): the same coefficients to rounding. On sparse input SGD
@@ -161,7 +177,34 @@ def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, sparse):
         X = sp.csr_matrix(X)
     settings = dict(
         loss=loss, learning_rate="optimal", alpha=1e-3, max_iter=4, tol=None,
-        shuffle=False,
+        shuffle=False, penalty=penalty,
+    )  # fmt: skip
+    ours = GDClassifier(
+        solver="online", intercept_scaling=0.1 if sparse else 1.0,
+        l1_step="cumulative", **settings,
+    ).fit(X, y)  # fmt: skip
+    theirs = SGDClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("learning_rate", ["pa1", "pa2"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_passive_aggressive_is_scikit_learns(n_classes, learning_rate, sparse):
+    # SGD's passive-aggressive rules, step for step (one-vs-rest for 3
+    # classes); half the sparse rows' entries are zero, some rows entirely,
+    # which PA-I skips.
+    X, y = problem(n_classes)
+    if sparse:
+        X = X.copy()
+        X[np.random.RandomState(1).uniform(size=X.shape) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    settings = dict(
+        loss="hinge", learning_rate=learning_rate, eta0=0.5, alpha=1e-3, max_iter=4,
+        tol=None, shuffle=False,
     )  # fmt: skip
     ours = GDClassifier(
         solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings

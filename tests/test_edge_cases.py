@@ -383,12 +383,13 @@ def test_single_class_chunks_after_classes_were_given(solver, n_classes):
         assert est.score(X, y) > 1.0 / n_classes
 
 
-def test_balanced_class_weight_refuses_a_single_class_chunk():
+def test_balanced_class_weight_refuses_partial_fit():
+    # A chunk's class frequencies are not the stream's (SGD refuses too).
     X, y = classification()
     est = GDClassifier(class_weight="balanced")
-    with pytest.raises(ValueError, match="class_weight='balanced' needs every class"):
-        est.partial_fit(X[y == 0], y[y == 0], classes=[0, 1])
-    # A dict of class weights works for such a chunk.
+    with pytest.raises(ValueError, match="'balanced' is not supported for partial_fit"):
+        est.partial_fit(X, y, classes=[0, 1])
+    # A dict of class weights works, even for a single-class chunk.
     est = GDClassifier(class_weight={0: 1.0, 1: 3.0})
     est.partial_fit(X[y == 0], y[y == 0], classes=[0, 1])
     assert np.all(np.isfinite(theta_of(est)))

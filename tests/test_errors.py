@@ -91,6 +91,18 @@ def _dask_saga():
     GDRegressor(solver="saga").fit(dX, dy)
 
 
+def _dask_cumulative_l1():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="online", penalty="l1", l1_step="cumulative").fit(dX, dy)
+
+
+def _dask_passive_aggressive():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="online", loss="epsilon_insensitive", learning_rate="pa1").fit(
+        dX, dy
+    )
+
+
 def _dask_unknown_chunks():
     dX, dy = _dask_arrays()
     dX = dX[dX[:, 0] > -10]  # boolean indexing: row counts unknown until computed
@@ -350,12 +362,65 @@ CATALOGUE = [
         r"class_weight names labels \['maybe'\] that are not classes of y",
     ),
     Case(
-        "balanced weights on a partial chunk",
+        "balanced weights in partial_fit",
         lambda: GDClassifier(class_weight="balanced").partial_fit(
-            X[LABELS == "no"], LABELS[LABELS == "no"], classes=["no", "yes"]
+            X, LABELS, classes=["no", "yes"]
         ),
         ValueError,
-        r"class_weight='balanced' needs every class in y; pass a dict",
+        r"class_weight 'balanced' is not supported for partial_fit\. In order to use "
+        r"'balanced' weights, use compute_class_weight",
+    ),
+    Case(
+        "cumulative L1 outside plain online steps",
+        lambda: GDRegressor(l1_step="cumulative").fit(X, Y),
+        ValueError,
+        r"l1_step='cumulative' is SGD's rule for its own online steps: it needs "
+        r"solver='online', optimizer='sgd' and momentum=0; got solver='accelerated', "
+        r"optimizer='sgd', momentum=0.0\.",
+    ),
+    Case(
+        "passive-aggressive with another loss",
+        lambda: GDRegressor(solver="online", learning_rate="pa1").fit(X, Y),
+        ValueError,
+        r"Learning rate 'pa1' only works with loss 'epsilon_insensitive'\.",
+    ),
+    Case(
+        "passive-aggressive with the proximal L1 step",
+        lambda: GDClassifier(
+            loss="hinge", solver="online", learning_rate="pa2", penalty="l1"
+        ).fit(X, LABELS),
+        ValueError,
+        r"learning_rate='pa2' with an L1 penalty needs l1_step='cumulative' \(SGD's "
+        r"way of applying it to these steps\)\.",
+    ),
+    Case(
+        "elastic net without l1_ratio",
+        lambda: GDRegressor(penalty="elasticnet", l1_ratio=None).fit(X, Y),
+        ValueError,
+        r"l1_ratio must be set when penalty is 'elasticnet'",
+    ),
+    Case(
+        "early stopping in partial_fit",
+        lambda: GDRegressor(early_stopping=True).partial_fit(X, Y),
+        ValueError,
+        r"early_stopping should be False with partial_fit \(it holds out part of "
+        r"fit's data; pass validation_data to partial_fit instead\)",
+    ),
+    Case(
+        "SGD's averaging attributes without averaging",
+        lambda: GDRegressor().fit(X, Y)._average_coef,
+        AttributeError,
+        r"GDRegressor keeps SGD's averaging attributes only when fitted with average "
+        r"set",
+    ),
+    Case(
+        "overflow without the divergence check",
+        lambda: GDRegressor(
+            solver="online", eta0=10.0, divergence_check=False, max_iter=50, tol=None
+        ).fit(X * 1e300, Y),
+        ValueError,
+        r"Floating-point under-/overflow occurred at epoch #\d+\. Scaling input data "
+        r"with StandardScaler or MinMaxScaler might help\.",
     ),
     Case(
         "probabilities of a margin loss",
@@ -488,6 +553,22 @@ CATALOGUE = [
         ValueError,
         r"solver='saga' keeps every sample's last gradient and walks the rows one by "
         r"one, which skgd does not do on dask arrays; use solver='accelerated'",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with the cumulative L1 penalty",
+        _dask_cumulative_l1,
+        ValueError,
+        r"l1_step='cumulative' is not available on dask arrays \(each block's epoch "
+        r"would keep its own penalty record\); use l1_step='proximal'",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with the passive-aggressive rules",
+        _dask_passive_aggressive,
+        ValueError,
+        r"learning_rate='pa1' \(passive-aggressive\) is not available on dask "
+        r"arrays; fit numpy data \(partial_fit on computed chunks\)\.",
         needs="dask.array",
     ),
     Case(

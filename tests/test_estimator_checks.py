@@ -20,7 +20,7 @@ ESTIMATORS = [
     # other losses' configurations below).
     GDRegressor(max_iter=5000),
     GDClassifier(),
-    GDClassifier(penalty="elasticnet", class_weight="balanced"),
+    GDClassifier(penalty="elasticnet"),
     GDRegressor(solver="batch"),
     GDRegressor(solver="online"),
     GDRegressor(solver="minibatch"),

@@ -142,7 +142,7 @@ def test_pickled_mid_training_resumes_identically(Estimator, config, round_trip)
 def test_warm_start_resumes_identically_after_a_round_trip(Estimator, round_trip):
     X, y = data(Estimator)
     params = {"solver": "minibatch", "optimizer": "adam", "max_iter": 4, "tol": None}
-    est = Estimator(warm_start=True, random_state=0, **params).fit(X, y)
+    est = Estimator(warm_start="resume", random_state=0, **params).fit(X, y)
     restored = ROUND_TRIPS[round_trip](est)
     est.fit(X, y)
     restored.fit(X, y)

@@ -490,7 +490,7 @@ def test_warm_start_continues_where_fit_stopped(solver, extra):
     # does), so only unshuffled epochs can continue exactly.
     params = dict(solver=solver, batch_size=16, shuffle=False, tol=None, **extra)
     whole = GDRegressor(max_iter=7, **params).fit(X, y)
-    warm = GDRegressor(max_iter=3, warm_start=True, **params).fit(X, y)
+    warm = GDRegressor(max_iter=3, warm_start="resume", **params).fit(X, y)
     first_coef = warm.coef_.copy()
     warm.set_params(max_iter=4).fit(X, y)
     assert np.array_equal(theta_of(warm), theta_of(whole))
@@ -502,6 +502,23 @@ def test_warm_start_continues_where_fit_stopped(solver, extra):
     assert np.array_equal(
         theta_of(cold), theta_of(GDRegressor(max_iter=4, **params).fit(X, y))
     )
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_warm_start_true_restarts_from_the_previous_solution(solver):
+    # SGD's meaning: the previous coef_ and intercept_ as coef_init and
+    # intercept_init; the update count and the schedule start afresh.
+    X, y, _ = make_problem(n_samples=100)
+    params = dict(
+        solver=solver, learning_rate="invscaling", eta0=0.01, max_iter=3, tol=None,
+        random_state=0,
+    )  # fmt: skip
+    warm = GDRegressor(warm_start=True, **params).fit(X, y)
+    start = dict(coef_init=warm.coef_.copy(), intercept_init=warm.intercept_.copy())
+    warm.fit(X, y)
+    fresh = GDRegressor(**params).fit(X, y, **start)
+    assert warm.t_ == fresh.t_
+    assert np.array_equal(theta_of(warm), theta_of(fresh))
 
 
 @pytest.mark.parametrize("method", ["warm_start", "partial_fit"])
@@ -838,7 +855,7 @@ def test_a_changed_intercept_scaling_carries_the_intercept_over(new_scaling, ave
     # 0.016 over 10 seeds; unrescaled averages were off by 0.3 to 60).
     X, y, _ = make_problem(n_samples=100)
     params = dict(solver="online", eta0=0.01, average=average, tol=None, random_state=0)
-    est = GDRegressor(max_iter=20, warm_start=True, **params).fit(X, y)
+    est = GDRegressor(max_iter=20, warm_start="resume", **params).fit(X, y)
     before = est.intercept_.copy()
     same = clone(est).set_params(max_iter=20).fit(X, y)
     same.set_params(max_iter=1).fit(X, y)
@@ -862,8 +879,21 @@ def test_intercept_scaling_leaves_the_minimiser_alone(scaling):
     np.testing.assert_allclose(est.intercept_, intercept, rtol=1e-9)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"average": 100},
+        # eta0 * alpha > 1: SGD's L2 decay max(0, 1 - eta alpha) zeroes the
+        # coefficients before each step instead of flipping them
+        {"learning_rate": "constant", "eta0": 0.1, "alpha": 20.0},
+        {"loss": "epsilon_insensitive", "learning_rate": "pa1", "eta0": 0.5},
+        {"loss": "epsilon_insensitive", "learning_rate": "pa2", "eta0": 0.5},
+    ],
+    ids=["l2", "averaged", "decay-clamped", "pa1", "pa2"],
+)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_online_is_scikit_learns_sgd_step_for_step(sparse):
+def test_online_is_scikit_learns_sgd_step_for_step(sparse, extra):
     # Without shuffling, plain online descent with SGDRegressor's settings is
     # SGDRegressor's algorithm: the same steps in the same order, so the
     # same coefficients to rounding. On sparse input SGD damps the
@@ -876,9 +906,11 @@ def test_online_is_scikit_learns_sgd_step_for_step(sparse):
         learning_rate="invscaling", eta0=0.02, alpha=1e-3, max_iter=4, tol=None,
         shuffle=False,
     )  # fmt: skip
+    settings.update(extra)
     ours = GDRegressor(
-        solver="online", intercept_scaling=0.1 if sparse else 1.0, **settings
-    ).fit(X, y)
+        solver="online", intercept_scaling=0.1 if sparse else 1.0,
+        l1_step="cumulative", divergence_check=False, **settings,
+    ).fit(X, y)  # fmt: skip
     theirs = SGDRegressor(**settings).fit(X, y)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10)

@@ -121,6 +121,7 @@ def test_python_runs_while_a_kernel_runs():
             X, Y, W, rows, batch_size, theta, sgd.init_state(theta.shape, X.dtype),
             np.zeros_like(theta), 0, etas, 0, loss.kernel, loss.params_array,
             sgd.kernel, sgd.hyper_array, 0.0, 0.0, 1.0, True,
+            np.zeros((0, 0)), np.zeros(1), 0,
         )  # fmt: skip
 
     epoch(order[:10])
