@@ -177,7 +177,7 @@ def race(problem, entries, args):
     ):
         results[name] = Result(
             name, tol, reached, median, low, high, problem.gap(fitted),
-            iterations(fitted), log, repeats,
+            iterations(fitted), log, repeats, getattr(fitted, "max_iter", None),
         )  # fmt: skip
     return results
 
@@ -185,16 +185,22 @@ def race(problem, entries, args):
 class Result:
     """One racer's measurements."""
 
-    def __init__(self, name, tol, reached, median, low, high, gap, n_iter, log, runs):
+    def __init__(
+        self, name, tol, reached, median, low, high, gap, n_iter, log, runs, max_iter
+    ):
         self.name, self.tol, self.reached = name, tol, reached
         self.median, self.low, self.high = median, low, high
         self.gap, self.n_iter, self.log, self.runs = gap, n_iter, log, runs
+        # A fit that ran out of iterations did not stop by its tol (its
+        # ConvergenceWarning is silenced): say so.
+        self.capped = max_iter is not None and self.n_iter >= max_iter
 
     def note(self, tag):
         scanned = "" if len(self.log) == 1 else f" (scan: {'; '.join(self.log)})"
         missed = "" if self.reached else f" DID NOT REACH {GAP:g}"
+        capped = " (= max_iter: NOT stopped by tol)" if self.capped else ""
         return (
-            f"[{tag}] {self.name}: tol={self.tol}, {self.n_iter} its, gap "
+            f"[{tag}] {self.name}: tol={self.tol}, {self.n_iter} its{capped}, gap "
             f"{self.gap:.1e}{missed}; median {fmt_time(self.median)} of {self.runs} "
             f"({fmt_time(self.low)} - {fmt_time(self.high)}){scanned}"
         )
