@@ -195,6 +195,28 @@ def best_times(funcs, *, repeats=3, warmups=None):
     return list(zip(best, results, strict=True))
 
 
+def median_times(funcs, *, repeats=5):
+    """Median, fastest and slowest wall time of ``repeats`` calls of each
+    ``func()``, and its last result: ``(median, low, high, result)`` per func.
+
+    For measurements whose spread matters as much as their level (a time to a
+    given accuracy, where one disturbed run should not decide a ratio). The
+    calls alternate as in :func:`best_times`; there is no warm-up, so call
+    each function once first if it compiles anything.
+    """
+    times = [[] for _ in funcs]
+    results = [None] * len(funcs)
+    for _ in range(repeats):
+        for k, func in enumerate(funcs):
+            start = time.perf_counter()
+            results[k] = func()
+            times[k].append(time.perf_counter() - start)
+    return [
+        (float(np.median(t)), min(t), max(t), result)
+        for t, result in zip(times, results, strict=True)
+    ]
+
+
 def best_time(func, *, repeats=3, warmup=None):
     """:func:`best_times` of one function: ``(best time, last result)``."""
     return best_times([func], repeats=repeats, warmups=warmup and [warmup])[0]

@@ -152,7 +152,16 @@ def fix_docstring(app, what, name, obj, options, lines):
         lines[i] = re.sub(r"(?<![`\w])([a-z]\w*_)(?=,\))", r"`\1`", line)
 
 
+def allow_missing_gallery_figures(app, config):
+    """``make html-noplot`` runs no example, so the gallery figures the user
+    guide shows (``auto_examples/images/...``) do not exist: only there, a
+    missing image is not an error."""
+    if str(config.plot_gallery).lower() in ("0", "false"):
+        config.suppress_warnings = [*config.suppress_warnings, "image.not_readable"]
+
+
 def setup(app):
     app.add_role("paramref", paramref_role)
+    app.connect("config-inited", allow_missing_gallery_figures)
     # Before numpydoc parses the docstring (its listener has priority 500).
     app.connect("autodoc-process-docstring", fix_docstring, priority=400)

@@ -51,7 +51,9 @@ colors = ["C0", "C1", "C2"]
 
 fig, axes = plt.subplots(2, 3, figsize=(12, 7.5), layout="constrained")
 for ax, loss in zip(axes.ravel()[:-1], losses, strict=True):
-    clf = GDClassifier(loss=loss, max_iter=200, tol=None, random_state=0).fit(X, y)
+    clf = GDClassifier(
+        loss=loss, solver="batch", max_iter=200, tol=None, random_state=0
+    ).fit(X, y)
     regions = clf.predict(grid).reshape(x0.shape)
     ax.contourf(
         x0, x1, regions, levels=[-0.5, 0.5, 1.5, 2.5], colors=colors, alpha=0.25

@@ -68,7 +68,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True, layout="constrain
 for ax, (title, X) in zip(axes, datasets.items(), strict=True):
     f_star = minimum(X)
     for name, params in rules.items():
-        reg = GDRegressor(max_iter=300, tol=None, **params).fit(X, y)
+        reg = GDRegressor(solver="batch", max_iter=300, tol=None, **params).fit(X, y)
         gap = np.maximum(reg.history_["loss"] - f_star, 1e-14)
         ax.semilogy(np.arange(1, len(gap) + 1), gap, label=name)
     ax.set(xlabel="epoch", title=title)

@@ -105,7 +105,7 @@ plt.show()
 # ------------------------------------------
 # Ten times the safe step ``1 / L`` (the ``eta0_`` that ``eta0="auto"``
 # computes) makes the batch solver diverge, and ``fit`` says so.
-safe_step = GDRegressor(max_iter=1, tol=None).fit(X, y).eta0_
+safe_step = GDRegressor(solver="batch", max_iter=1, tol=None).fit(X, y).eta0_
 too_large = dict(solver="batch", eta0=10 * safe_step, max_iter=60, tol=None)
 try:
     GDRegressor(**too_large).fit(X, y)
@@ -169,7 +169,7 @@ def sample(n):
 X_train, y_train = sample(120)
 X_val, y_val = sample(500)
 
-stream = GDRegressor(penalty=None, random_state=0)
+stream = GDRegressor(solver="batch", penalty=None, random_state=0)
 kept = []
 for _ in range(150):
     stream.partial_fit(X_train, y_train, validation_data=(X_val, y_val))
@@ -213,6 +213,6 @@ except ImportError:  # a scikit-learn without the callback API
     print("This scikit-learn has no sklearn.callback; skipping.")
 else:
     monitor = ScoringMonitor(scoring="r2")
-    GDRegressor(max_iter=30, tol=None).set_callbacks(monitor).fit(X, y)
+    GDRegressor(solver="batch", max_iter=30, tol=None).set_callbacks(monitor).fit(X, y)
     rows = [row for row in monitor.get_logs().data if row["task_name"] == "epoch"]
     print("training R² per epoch:", np.round([row["r2"] for row in rows[:8]], 3), "...")

@@ -2,10 +2,17 @@
 
 Each task is a small data set shipped with scikit-learn, split into training
 and test sets and standardised with the training statistics. Every
-configuration (solver x update rule) is fitted on the same training set and
-compared with the exact minimiser of the same objective: the ridge normal
-equations for regression, :class:`~sklearn.linear_model.LogisticRegression`
-for classification. Nothing is downloaded.
+configuration is fitted on the same training set and compared with the exact
+minimiser of the same objective: the ridge normal equations for regression,
+:class:`~sklearn.linear_model.LogisticRegression` for classification.
+Nothing is downloaded.
+
+Two kinds of configuration are shown. The *defaults* (the estimator as it
+comes, ``solver="accelerated"``, and ``solver="saga"`` when this skgd has
+it) keep their own ``tol`` and ``max_iter`` and must land on the answer. The
+*lecture's* methods (plain full-batch descent, momentum, the adaptive rules,
+SGD and mini-batches) run with the demo's ``--tol`` and ``--max-iter``, and
+are there for contrast: most stop far from the answer.
 """
 
 import argparse
@@ -32,6 +39,13 @@ TASKS = {
 }
 
 SOLVERS = ("batch", "online", "minibatch")
+# The solvers whose default settings must land on the answer; saga joins
+# when the installed skgd has it.
+DEFAULT_SOLVERS = tuple(
+    solver
+    for solver in ("accelerated", "saga")
+    if solver in GDRegressor._parameter_constraints["solver"][0].options
+)
 MOMENTUM = 0.9
 # Momentum makes the objective rise for a few epochs after an overshoot, so a
 # patience of SGD's 5 epochs can stop a run that is still converging.
@@ -46,17 +60,27 @@ class Configuration:
     optimizer: str = "sgd"
     momentum: float = 0.0
     nesterov: bool = False
+    default: bool = False
 
     @property
     def rule(self):
         """A short name of the update rule, for the table."""
+        if self.default:
+            return "default"
         if self.optimizer != "sgd":
             return self.optimizer
         if self.momentum == 0:
             return "plain"
         return f"{'nesterov' if self.nesterov else 'momentum'} {self.momentum:g}"
 
+    @property
+    def role(self):
+        """``'default'`` (must land on the answer) or ``'lecture'`` (contrast)."""
+        return "default" if self.default else "lecture"
+
     def params(self):
+        if self.default:
+            return {"solver": self.solver}
         return {
             "solver": self.solver,
             "optimizer": self.optimizer,
@@ -77,8 +101,9 @@ RULES = (
 
 
 def configurations():
-    """Every solver with every update rule, and Rprop (full batch only)."""
-    configs = []
+    """The default solvers at their defaults, then every lecture solver with
+    every update rule, and Rprop (full batch only)."""
+    configs = [Configuration(solver, default=True) for solver in DEFAULT_SOLVERS]
     for solver in SOLVERS:
         configs += [Configuration(solver, *rule) for rule in RULES]
         if solver == "batch":
@@ -139,6 +164,8 @@ class Task:
 
     def estimator(self, config, *, max_iter, tol, seed):
         cls = GDRegressor if self.kind == "regression" else GDClassifier
+        if config.default:  # the estimator as it comes: its own tol and max_iter
+            return cls(alpha=self.alpha, random_state=seed, **config.params())
         return cls(
             alpha=self.alpha,
             max_iter=max_iter,
@@ -176,6 +203,7 @@ class Result:
     converged: bool = False
     fit_time: float = math.nan
     objective: float = math.nan
+    gap: float = math.nan
     test_score: float = math.nan
     distance: float = math.nan
     history: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
@@ -201,6 +229,7 @@ def fit_one(task, config, *, max_iter, tol, seed):
     result.epochs = estimator.n_iter_
     result.history = np.asarray(estimator.history_["loss"])
     result.objective = float(result.history[-1])
+    result.gap = (result.objective - task.best_objective) / abs(task.best_objective)
     result.test_score = estimator.score(task.X_test, task.y_test)
     result.distance = task.distance(estimator.coef_)
     return result
@@ -219,11 +248,13 @@ def run(task_names=tuple(TASKS), *, alpha=1e-4, max_iter=300, tol=1e-8, seed=0):
 
 COLUMNS = (
     ("task", "<13"),
-    ("solver", "<9"),
+    ("role", "<7"),
+    ("solver", "<11"),
     ("update rule", "<12"),
     ("epochs", ">7"),
     ("fit time", ">9"),
     ("objective", ">11"),
+    ("rel. gap", ">8"),
     ("test score", ">10"),
     ("distance", ">9"),
 )
@@ -242,7 +273,10 @@ def format_table(results):
     for r in results:
         if r.error:
             rows.append(
-                line([r.task, r.config.solver, r.config.rule, "-", "-", "-", "-", "-"])
+                line(
+                    [r.task, r.config.role, r.config.solver, r.config.rule]
+                    + ["-"] * (len(COLUMNS) - 4)
+                )
                 + f"  {r.error}"
             )
             continue
@@ -251,11 +285,13 @@ def format_table(results):
             line(
                 [
                     r.task,
+                    r.config.role,
                     r.config.solver,
                     r.config.rule,
                     epochs,
                     f"{1e3 * r.fit_time:.1f} ms",
                     f"{r.objective:.6f}",
+                    f"{r.gap:.0e}",
                     f"{r.test_score:.3f}",
                     f"{r.distance:.1e}",
                 ]
@@ -279,55 +315,71 @@ def _figure_class():
 def plot(tasks, results, path):
     """Save the objective gap of every fit, epoch by epoch, to ``path``.
 
-    One row of panels per task, one column per solver, one line per update
-    rule; the gap to the exact minimum is on a log scale.
+    One row of panels per task; one column for the defaults (a line per
+    solver), then one per lecture solver (a line per update rule); the gap to
+    the exact minimum is on a log scale.
     """
     Figure = _figure_class()
-    rules = list(dict.fromkeys(c.rule for c in configurations()))
-    colors = {rule: f"C{i}" for i, rule in enumerate(rules)}
-    figure = Figure(figsize=(12.0, 3.0 * len(tasks) + 0.6), layout="constrained")
-    axes = figure.subplots(len(tasks), len(SOLVERS), sharex=True, squeeze=False)
+    labels = list(dict.fromkeys(_plot_label(c) for c in configurations()))
+    colors = {label: f"C{i % 10}" for i, label in enumerate(labels)}
+    styles = {label: "--" if i >= 10 else "-" for i, label in enumerate(labels)}
+    panels = ("defaults", *SOLVERS)
+    figure = Figure(figsize=(15.0, 3.0 * len(tasks) + 0.6), layout="constrained")
+    axes = figure.subplots(len(tasks), len(panels), sharex=True, squeeze=False)
     for row, task in zip(axes, tasks, strict=True):
         # A fit that lands on the minimum would leave log(0): floor the gap.
         floor = 1e-12 * max(1.0, abs(task.best_objective))
-        for ax, solver in zip(row, SOLVERS, strict=True):
+        for ax, panel in zip(row, panels, strict=True):
             for r in results:
-                if r.task != task.name or r.config.solver != solver or r.error:
+                if r.task != task.name or _panel(r.config) != panel or r.error:
                     continue
                 gap = np.maximum(r.history - task.best_objective, floor)
                 epochs = np.arange(1, len(gap) + 1)
+                label = _plot_label(r.config)
                 ax.plot(
-                    epochs,
-                    gap,
-                    color=colors[r.config.rule],
-                    lw=1.2,
-                    label=r.config.rule,
-                )
-            ax.set(xscale="log", yscale="log", title=f"{task.name}, {solver}")
+                    epochs, gap, color=colors[label], ls=styles[label], lw=1.2,
+                    label=label,
+                )  # fmt: skip
+            ax.set(xscale="log", yscale="log", title=f"{task.name}, {panel}")
             ax.grid(True, alpha=0.3)
         row[0].set_ylabel("objective - exact minimum")
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
     handles = [
-        axes[0, 0].plot([], [], color=colors[rule], label=rule)[0] for rule in rules
+        axes[0, 0].plot([], [], color=colors[label], ls=styles[label], label=label)[0]
+        for label in labels
     ]
-    figure.legend(handles=handles, loc="outside lower center", ncol=len(rules))
+    figure.legend(handles=handles, loc="outside lower center", ncol=len(labels))
     figure.savefig(path, dpi=90)
+
+
+def _panel(config):
+    return "defaults" if config.default else config.solver
+
+
+def _plot_label(config):
+    return config.solver if config.default else config.rule
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m skgd",
         description=(
-            "Fit GDRegressor and GDClassifier with every solver (batch, online, "
+            "Fit GDRegressor and GDClassifier as they come (the default "
+            "solver='accelerated', and solver='saga' where available), and, for "
+            "contrast, the lecture's methods: every solver (batch, online, "
             "minibatch) and update rule (plain, momentum, Nesterov, AdaGrad, RMSProp, "
             "Adam; Rprop with the batch solver) on data shipped with scikit-learn "
             "(diabetes for regression; breast_cancer and iris for classification), "
             "and compare each fit with the exact minimiser of the same objective."
         ),
         epilog=(
-            "Columns: epochs run (* = stopped by --max-iter, not by --tol); fit time; "
-            "training objective after the last epoch (history_['loss'][-1]); test "
+            "Columns: role ('default': the estimator's defaults, its own tol and "
+            "max_iter, which must land on the answer; 'lecture': the textbook "
+            "methods with --tol and --max-iter, shown for contrast); "
+            "epochs run (* = stopped by max_iter, not by tol); fit time; "
+            "training objective after the last epoch (history_['loss'][-1]) and its "
+            "relative gap (f - f*) / f* to the exact minimum f*; test "
             "score (R^2 or accuracy); distance ||coef - coef*|| / ||coef*|| from the "
             "exact solution: Ridge(alpha=n_train * alpha) for regression, "
             "LogisticRegression(C=1 / (n_train * alpha)) for classification. The data "
@@ -342,11 +394,13 @@ def build_parser():
     )  # fmt: skip
     parser.add_argument(
         "--max-iter", type=int, default=300,
-        help="most epochs per fit (default: %(default)s)",
+        help="most epochs per fit of the lecture's methods (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--tol", type=float, default=1e-8,
-        help="stopping tolerance on the training objective (default: %(default)s)",
+        help="tol of the lecture's methods: batch stops at this optimality residual "
+        "relative to its value at zero, online and minibatch when the objective "
+        "stops improving by it (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--alpha", type=float, default=1e-4,
@@ -386,8 +440,12 @@ def main(argv=None):
         )
     print()
     print(format_table(results))
+    missing = "" if "saga" in DEFAULT_SOLVERS else " (this skgd has no saga solver)"
     print(
-        f"\n* stopped by --max-iter={args.max_iter}. "
+        f"\n* stopped by max_iter (--max-iter={args.max_iter} for the lecture's "
+        "methods). 'default' rows: the estimator as it comes (tol='auto'), which "
+        f"lands on the answer{missing}; 'lecture' rows: the textbook methods, "
+        f"with --tol={args.tol:g}, for contrast. "
         f"{len(results)} fits in {time.perf_counter() - start:.1f} s."
     )
     if args.plot:

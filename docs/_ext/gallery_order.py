@@ -9,6 +9,7 @@ ORDER = [
     "plot_schedules.py",
     "plot_averaging.py",
     "plot_closed_form.py",
+    "plot_convergence.py",
     "plot_watching_training.py",
     "plot_decision_boundaries.py",
     "plot_grid_search.py",
