@@ -10,7 +10,7 @@ import pytest
 from skgd._demo import DEFAULT_SOLVERS, TASKS, configurations, load_task, main
 
 ROW = re.compile(
-    r"^(?P<task>\S+)\s+(?P<role>default|lecture)\s+"
+    r"^(?P<task>\S+)\s+(?P<role>default|large n|lecture)\s+"
     r"(?P<solver>accelerated|saga|batch|online|minibatch)\s+"
     r"(?P<rule>\S+(?: [\d.]+)?)\s+"
     r"(?P<epochs>\d+)(?P<capped>\*?)\s+(?P<time>[\d.]+) ms\s+(?P<objective>\S+)\s+"
@@ -83,6 +83,9 @@ def test_every_default_lands_on_the_answer(default_run):
         assert float(r["distance"]) < 2e-3, where
     lecture = [r for r in rows if r["role"] == "lecture"]
     assert max(float(r["distance"]) for r in lecture) > 0.1
+    # SAGA is shown at its defaults, and lands where the samples suffice.
+    large = {r["task"]: r for r in rows if r["role"] == "large n"}
+    assert set(large) == set(TASKS) and float(large["diabetes"]["gap"]) < 1e-6
     assert "for contrast" in default_run
 
 
