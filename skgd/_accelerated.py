@@ -72,10 +72,6 @@ class AcceleratedTrainer(Trainer):
     # halves each time a check fails (see optimality).
     _trigger: float = field(default=1.0, repr=False)
 
-    @property
-    def uses_full_gradient(self):
-        return True
-
     def start(self, state):
         self._velocity = np.zeros_like(state.theta)
         self._momentum_t = 1.0
@@ -118,7 +114,6 @@ class AcceleratedTrainer(Trainer):
         state.t += 1
         state.epoch += 1
         self._cached = (state.t, value, None)
-        self._average(state)
         state.lr_factor = step * (2.0 if self._expanding else STEP_GROWTH) / self.eta0
         return step
 
