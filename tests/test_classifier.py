@@ -153,6 +153,13 @@ def test_intercept_scaling_keeps_the_logistic_regression_minimiser(n_classes):
         assert relative_error(clf, reference) < 1e-5
 
 
+def half_zero_csr(X):
+    """``X`` as CSR with about half its entries (some whole rows) zero."""
+    X = X.copy()
+    X[np.random.RandomState(1).uniform(size=X.shape) < 0.5] = 0.0
+    return sp.csr_matrix(X)
+
+
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize(
     ("loss", "n_classes", "penalty"),
@@ -172,9 +179,7 @@ def test_online_is_scikit_learns_sgd_step_for_step(loss, n_classes, penalty, spa
     # damps the intercept's steps by 0.01, which is intercept_scaling=0.1.
     X, y = problem(n_classes)
     if sparse:
-        X = X.copy()
-        X[np.random.RandomState(1).uniform(size=X.shape) < 0.5] = 0.0
-        X = sp.csr_matrix(X)
+        X = half_zero_csr(X)
     settings = dict(
         loss=loss, learning_rate="optimal", alpha=1e-3, max_iter=4, tol=None,
         shuffle=False, penalty=penalty,
@@ -199,9 +204,7 @@ def test_passive_aggressive_is_scikit_learns(n_classes, learning_rate, sparse):
     # which PA-I skips.
     X, y = problem(n_classes)
     if sparse:
-        X = X.copy()
-        X[np.random.RandomState(1).uniform(size=X.shape) < 0.5] = 0.0
-        X = sp.csr_matrix(X)
+        X = half_zero_csr(X)
     settings = dict(
         loss="hinge", learning_rate=learning_rate, eta0=0.5, alpha=1e-3, max_iter=4,
         tol=None, shuffle=False,
