@@ -16,6 +16,12 @@ How often the parameters move is the *solver*:
 ``online`` is ``minibatch`` with ``batch_size=1`` (literally: the same
 kernel), and ``minibatch`` with ``batch_size >= n_samples`` takes the same
 steps as ``batch``.
+
+The two solvers that land on the exact optimum by themselves have trainers
+of their own, subclasses of :class:`Trainer` chosen in ``_trainers``:
+``"accelerated"`` (the default: restarted FISTA with backtracking,
+``_accelerated``) and ``"saga"`` (variance-reduced stochastic steps,
+``_saga``). When training stops is ``_stopping``'s question.
 """
 
 import math
