@@ -118,6 +118,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         Coefficients; one row for two classes.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts.
+    {solver_}
     {n_iter_}
     {t_}
     {eta0_}
@@ -170,7 +171,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         l1_step="proximal",
         fit_intercept=True,
         intercept_scaling=1.0,
-        solver="accelerated",
+        solver="auto",
         batch_size=32,
         optimizer="sgd",
         learning_rate="constant",

@@ -65,7 +65,8 @@ def fit_dask(
     incremental=False, classes=None, validation_data=None,
 ):  # fmt: skip
     """``BaseGD._fit`` for dask arrays ``X``, ``y`` or ``sample_weight``."""
-    if estimator.solver == "saga":
+    estimator._chosen_solver = estimator._choose_solver(None, incremental)
+    if estimator._solver == "saga":
         raise ValueError(
             "solver='saga' keeps every sample's last gradient and walks the rows "
             "one by one, which skgd does not do on dask arrays; use "
@@ -102,7 +103,7 @@ def fit_dask(
     rng = estimator._rng if continuing else check_random_state(estimator.random_state)
     estimator._rng = rng
     eta0 = estimator._initial_rate(objective, state, optimizer, continuing)
-    mixing = estimator.solver in STOCHASTIC_SOLVERS
+    mixing = estimator._solver in STOCHASTIC_SOLVERS
     trainer = estimator._make_trainer(
         objective, optimizer, eta0, rng, None, MixingTrainer if mixing else None
     )
@@ -389,7 +390,7 @@ def _local_epoch(block, spec, n_outputs, eta0, state, seed):
         make_penalty(spec.penalty, spec.alpha, spec.l1_ratio), spec._intercept_feature,
     )  # fmt: skip
     trainer = Trainer(
-        objective, spec.solver, spec.batch_size, spec._optimizer(), spec._schedule(),
+        objective, spec._solver, spec.batch_size, spec._optimizer(), spec._schedule(),
         eta0, spec.shuffle, np.random.RandomState(seed), np.arange(X.shape[0]),
         spec._average_start(),
     )  # fmt: skip

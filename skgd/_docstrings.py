@@ -46,9 +46,13 @@ intercept_scaling : float, default=1.0
     ``intercept_scaling=0.1``). Above 1 it matches an intercept to features
     of a large scale. Ignored with ``fit_intercept=False``.""",
     "solver": """\
-solver : {'accelerated', 'batch', 'saga', 'online', 'minibatch', 'perturbation'}, default='accelerated'
-    How often, and how, the parameters move. ``'accelerated'`` (the
-    default): one update per epoch with the exact gradient, Nesterov's
+solver : {'auto', 'accelerated', 'batch', 'saga', 'online', 'minibatch', 'perturbation'}, default='auto'
+    How often, and how, the parameters move. ``'auto'`` (the default) is
+    ``'saga'`` for sparse data with more samples than SAGA's condition number
+    (the largest row's curvature over the L2 strength: tf-idf rows of unit
+    norm from about 5000 samples at ``alpha=1e-4``), where it lands 20 times
+    faster, and ``'accelerated'`` otherwise (and in ``partial_fit`` and on
+    dask arrays); ``solver_`` says which. ``'accelerated'``: one update per epoch with the exact gradient, Nesterov's
     momentum reset whenever it points uphill (adaptive restart,
     O'Donoghue & Candès 2015) and a step found by backtracking on the actual
     curvature (FISTA, Beck & Teboulle 2009, with the L1 part as a proximal
@@ -269,6 +273,9 @@ verbose : int, default=0
 }
 
 SHARED_ATTRIBUTES = {
+    "solver_": """\
+solver_ : str
+    The solver of the last fit: ``solver``, or what ``'auto'`` chose.""",
     "n_iter_": """\
 n_iter_ : int
     Epochs run by the last ``fit`` (cumulated over ``partial_fit`` calls).""",

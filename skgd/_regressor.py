@@ -88,6 +88,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         Coefficients; 2-D when ``y`` was 2-D, as :class:`~sklearn.linear_model.Ridge`.
     intercept_ : ndarray of shape (1,) or (n_targets,)
         Intercepts (zeros with ``fit_intercept=False``).
+    {solver_}
     {n_iter_}
     {t_}
     {eta0_}
@@ -138,7 +139,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         l1_step="proximal",
         fit_intercept=True,
         intercept_scaling=1.0,
-        solver="accelerated",
+        solver="auto",
         batch_size=32,
         optimizer="sgd",
         learning_rate="constant",

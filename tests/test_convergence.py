@@ -270,3 +270,20 @@ def test_saga_weights_samples_as_frequencies():
         X[repeated], y[repeated]
     )
     np.testing.assert_allclose(weighted.coef_, duplicated.coef_, rtol=1e-5, atol=1e-7)
+
+
+def test_auto_takes_saga_where_the_samples_outnumber_its_condition_number():
+    # Unit-norm text rows at alpha=1e-4: SAGA's condition number is
+    # 0.25 * 2 / 1e-4 = 5000 (log-loss curvature, row and intercept).
+    X, y = text_like(n_samples=6000, n_features=500)
+    assert fit_quietly(GDClassifier(), X, y).solver_ == "saga"
+    assert fit_quietly(GDClassifier(), X[:3000], y[:3000]).solver_ == "accelerated"
+    # Dense rows, the L2-free objective, and partial_fit: always accelerated.
+    assert GDClassifier().fit(X.toarray(), y).solver_ == "accelerated"
+    assert GDClassifier(penalty=None).fit(X, y).solver_ == "accelerated"
+    streamed = GDClassifier().partial_fit(X, y, classes=[0, 1])
+    assert streamed.solver_ == "accelerated"
+    # And the choice lands where the other would.
+    saga = fit_quietly(GDClassifier(), X, y)
+    accelerated = fit_quietly(GDClassifier(solver="accelerated"), X, y)
+    assert relative_gap(saga, X, y, accelerated.coef_, accelerated.intercept_) < 1e-6

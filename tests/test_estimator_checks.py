@@ -54,7 +54,7 @@ def expected_failures(estimator):
         # average, as for the online solver.
         estimator.solver == "minibatch" and estimator.optimizer != "sgd"
     )
-    if estimator.solver == "accelerated" and estimator.loss == "modified_huber":
+    if estimator.solver == "auto" and estimator.loss == "modified_huber":
         # Its curvature jumps at the margin: on the checks' 15 x 30 uncentred
         # data the fits agree to 3e-4 only, where the check asks 1e-7.
         return {key: "path-dependent to 3e-4" for key in SAMPLE_WEIGHT_XFAIL}

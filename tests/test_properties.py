@@ -84,6 +84,7 @@ EXPLANATIONS = {
     "parameter": r"The '\w+' parameter of GD(Regressor|Classifier) must be",
     "perturbation": r"solver='perturbation' uses no gradient, so \w+=",
     "accelerated": r"solver='accelerated' sets its own .*, so \w+=",
+    "auto": r"solver='auto' picks 'accelerated' or 'saga', .*, so \w+=",
     "saga": r"solver='saga' steps by variance-reduced gradients .*, so \w+=",
     "rprop": r"optimizer='rprop' steps by the sign of the exact gradient and needs "
     r"solver='batch'",
@@ -238,7 +239,7 @@ INVALID = {
 
 
 # The solvers that choose their own update rule and step schedule.
-OWN_RULES = ("perturbation", "accelerated", "saga")
+OWN_RULES = ("perturbation", "accelerated", "saga", "auto")
 
 
 @st.composite
@@ -285,7 +286,7 @@ def parameters(draw, losses):
         validation_fraction=draw(st.sampled_from([0.1, 0.5])),
         shuffle=draw(st.booleans()),
         average=False
-        if solver in ("accelerated", "saga")
+        if solver in ("accelerated", "saga", "auto")
         else draw(st.sampled_from([False, True, 3])),
         divergence_recovery=draw(st.sampled_from([0, 2])),
         random_state=draw(st.integers(0, 3)),
@@ -541,7 +542,7 @@ GRADIENT_COMBINATIONS = [
     for solver in SOLVERS
     # The accelerated solver backtracks: no eta0 makes it diverge (tested
     # with the solver).
-    if solver not in ("perturbation", "accelerated")
+    if solver not in ("perturbation", "accelerated", "auto")
     for optimizer in OPTIMIZERS
     if accepts(solver, optimizer)
 ]
