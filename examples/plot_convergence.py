@@ -13,7 +13,7 @@ logistic regression, and what does the default solver add? We fit
 - Nesterov's momentum without restart, ``solver="batch", momentum=0.9,
   nesterov=True``;
 - Nesterov's momentum with adaptive restart and backtracking,
-  ``solver="accelerated"`` (the default);
+  ``solver="accelerated"`` (what the default ``solver="auto"`` takes on dense data);
 - the variance-reduced ``solver="saga"``, when the installed skgd has it;
 
 and measure, after every epoch, the relative objective gap

@@ -1,4 +1,4 @@
-r"""Accelerated proximal gradient descent with restart and backtracking: the default solver.
+r"""Accelerated proximal gradient descent with restart and backtracking: the default solver on dense data.
 
 Each epoch is one iteration of FISTA (Beck & Teboulle 2009) on the exact
 objective :math:`F = f + h` (``f`` the mean loss plus the L2 term, ``h`` the
