@@ -221,7 +221,8 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         l2 = make_penalty(self.penalty, self.alpha, self.l1_ratio or 0.0).l2
         if incremental or X is None or not sp.issparse(X) or l2 <= 0:
             return "accelerated"
-        rows = largest_row_curvature(X, np.ones((1, 1)), self._intercept_feature)
+        unit = np.ones((X.shape[0], 1))
+        rows = largest_row_curvature(X, unit, self._intercept_feature)
         condition = self._make_loss(1).curvature * rows / l2
         enough = X.shape[0] >= AUTO_SAGA_SAMPLES_PER_CONDITION * condition
         return "saga" if enough else "accelerated"

@@ -87,6 +87,12 @@ def _prefetch_csr(data, indices, indptr, Y, W, order, position):
         prefetch_row(W, row)
 
 
+def dense_matrix_types(ft):
+    """The C-ordered matrices of float type ``ft`` a dense kernel takes:
+    writeable, and read-only (memory-mapped data), which numba types apart."""
+    return (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
+
+
 def _stochastic_signature(ft, x_types):
     return types.float64(
         *x_types,
@@ -197,11 +203,10 @@ def _finish_block(
 
 
 @lazy_njit(
-    # Read-only X too (memory-mapped data), which numba types separately.
     [
         _stochastic_signature(ft, (x,))
         for ft in FLOAT_TYPES
-        for x in (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
+        for x in dense_matrix_types(ft)
     ],
     cache=True,
     nogil=True,
@@ -477,7 +482,7 @@ def _objective_signature(ft, x_types):
     [
         _objective_signature(ft, (x,))
         for ft in FLOAT_TYPES
-        for x in (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
+        for x in dense_matrix_types(ft)
     ],
     cache=True,
     nogil=True,

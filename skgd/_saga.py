@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import types
 
-from ._kernels import FASTMATH, _prefetch_csr
+from ._kernels import FASTMATH, _prefetch_csr, dense_matrix_types
 from ._lazy import lazy_njit
 from ._losses import FLOAT_TYPES, loss_signature
 from ._solver import Trainer
@@ -69,11 +69,7 @@ def _saga_signature(ft, x_types):
 
 
 @lazy_njit(
-    [
-        _saga_signature(ft, (x,))
-        for ft in FLOAT_TYPES
-        for x in (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
-    ],
+    [_saga_signature(ft, (x,)) for ft in FLOAT_TYPES for x in dense_matrix_types(ft)],
     cache=True,
     nogil=True,
     fastmath=FASTMATH,
@@ -116,22 +112,14 @@ def dense_saga_epoch(
 
 
 @nb.njit(inline="always")
-def _catch_up(theta, j, f, mean, missed, step, l2, l1):
-    # ``missed`` steps of x <- prox(x - step * (mean + l2 x)) with the same
-    # mean: x <- a x - b, a = 1 - step * l2, in closed form without L1.
-    if missed <= 0:
-        return
+def _replay_prox_steps(theta, j, f, mean, missed, step, l2, l1):
+    # ``missed`` steps of x <- soft(x - step * (mean + l2 x), step * l1) with
+    # the same mean, one by one (the L1 path; without L1 the scaled kernel
+    # catches up in closed form).
     a = 1.0 - step * l2
     b = step * mean[j, f]
-    w = theta[j, f]
-    if l1 == 0.0:
-        if a == 1.0:
-            theta[j, f] = w - missed * b
-        else:
-            power = a**missed
-            theta[j, f] = power * w - b * (1.0 - power) / (1.0 - a)
-        return
     threshold = step * l1
+    w = theta[j, f]
     for _ in range(missed):
         w = _soft_threshold(a * w - b, threshold)
         if w == 0.0 and abs(b) <= threshold:
@@ -246,7 +234,7 @@ def csr_saga_epoch(
             s = theta[j, d] * intercept
             for q in range(lo, hi):
                 f = indices[q]
-                _catch_up(theta, j, f, mean, k - last[f], step, l2, l1)
+                _replay_prox_steps(theta, j, f, mean, k - last[f], step, l2, l1)
                 s += theta[j, f] * data[q]
             p[j] = s
         for q in range(lo, hi):
@@ -267,7 +255,7 @@ def csr_saga_epoch(
     n = order.shape[0]
     for f in range(d):
         for j in range(n_outputs):
-            _catch_up(theta, j, f, mean, n - last[f], step, l2, l1)
+            _replay_prox_steps(theta, j, f, mean, n - last[f], step, l2, l1)
 
 
 @dataclass
