@@ -41,6 +41,7 @@ from ._kernels import (
 )
 from ._penalties import squared_norm
 from ._stopping import optimality_residual
+from ._threads import map_blocks, row_blocks
 
 # An epoch whose objective exceeds this multiple of the objective at the
 # start of training (or at zero coefficients, whichever is larger) has
@@ -124,29 +125,56 @@ class Objective:
     def evaluate(self, theta, gradient=True):
         """The objective at ``theta`` and its gradient (same shape as ``theta``;
         None without ``gradient``, which saves a scatter pass on sparse ``X``)."""
-        X, loss = self.X, self.loss
+        X = self.X
+        if sp.issparse(X) and X.format == "csr" and X.data.flags.writeable:
+            entries_per_row = X.nnz / max(X.shape[0], 1)
+        elif not sp.issparse(X) and X.flags.c_contiguous:
+            entries_per_row = X.shape[1]
+        else:  # other layouts: two BLAS passes rather than a copy of X
+            return self._finish(theta, *self._blas_pass(theta, gradient), gradient)
+        blocks = row_blocks(X.shape[0], entries_per_row * theta.shape[0])
+        shape = theta.shape if gradient else (0, 0)
+        grads = [np.empty(shape, dtype=np.float64) for _ in blocks]
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals = map_blocks(
+                lambda k, start, stop: self._block_pass(
+                    theta, grads[k], start, stop, gradient
+                ),
+                blocks,
+            )
+        return self._finish(theta, sum(totals), sum(grads[1:], grads[0]), gradient)
+
+    def _block_pass(self, theta, grad, start, stop, gradient):
+        # One compiled pass over rows start:stop, their gradient into ``grad``.
+        X, loss, rows = self.X, self.loss, slice(start, stop)
+        function = loss.function(theta.dtype)
+        if sp.issparse(X):
+            return csr_loss_and_gradient(
+                X.data, X.indices, X.indptr[start : stop + 1], self.Y[rows],
+                self.W[rows], theta, grad, function, loss.params_array,
+                self.intercept, gradient,
+            )  # fmt: skip
+        return dense_loss_and_gradient(
+            X[rows], self.Y[rows], self.W[rows], theta, grad, function,
+            loss.params_array, self.intercept, gradient,
+        )  # fmt: skip
+
+    def _blas_pass(self, theta, gradient):
+        loss = self.loss
         grad = np.empty(theta.shape if gradient else (0, 0), dtype=np.float64)
         with np.errstate(over="ignore", invalid="ignore"):
-            if sp.issparse(X) and X.format == "csr" and X.data.flags.writeable:
-                total = csr_loss_and_gradient(
-                    X.data, X.indices, X.indptr, self.Y, self.W, theta, grad,
-                    loss.function(theta.dtype), loss.params_array, self.intercept,
-                    gradient,
-                )  # fmt: skip
-            elif not sp.issparse(X) and X.flags.c_contiguous:
-                total = dense_loss_and_gradient(
-                    X, self.Y, self.W, theta, grad, loss.function(theta.dtype),
-                    loss.params_array, self.intercept, gradient,
-                )  # fmt: skip
-            else:  # other layouts: two BLAS passes rather than a copy of X
-                P = self.predict(theta)
-                G = np.empty_like(P)
-                total = loss_rows(
-                    P, self.Y, self.W, G, loss.function(P.dtype), loss.params_array
-                )
-                if gradient:
-                    grad[:, :-1] = (X.T @ G).T
-                    grad[:, -1] = G.sum(axis=0) * self.intercept
+            P = self.predict(theta)
+            G = np.empty_like(P)
+            total = loss_rows(
+                P, self.Y, self.W, G, loss.function(P.dtype), loss.params_array
+            )
+            if gradient:
+                grad[:, :-1] = (self.X.T @ G).T
+                grad[:, -1] = G.sum(axis=0) * self.intercept
+        return total, grad
+
+    def _finish(self, theta, total, grad, gradient):
+        # The mean loss plus the penalty; the gradient likewise.
         coef = theta[:, :-1]
         value = total / self.n_train + self.penalty.value(coef)
         if not gradient:

@@ -1,0 +1,64 @@
+"""Row-parallel passes: a full-data kernel run on blocks of rows, one per thread.
+
+The objective and its gradient are sums over rows, and the compiled kernels
+release the GIL (``nogil``), so each thread can run a kernel on its own
+block of rows into its own partial sum. One pass over ``X`` is bound by
+memory bandwidth, which one core does not saturate: on two cores a fused
+loss-and-gradient pass over 200k x 100 float64 rows measured 19.5 ms on one
+thread, against 9.4 ms for one two-thread BLAS ``gemv``.
+
+The number of threads is scikit-learn's for its own OpenMP loops (its
+``LogisticRegression`` losses among them): the usable cores, fewer under
+``OMP_NUM_THREADS`` or ``threadpoolctl.threadpool_limits``. Block bounds
+depend only on the data's size and that number, so a fit is deterministic
+on a given machine; a different thread count changes the sums' rounding only.
+"""
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+# The entries of X below which a block is not worth a thread: a thread's
+# hand-off costs some 20-50 us, about what one core takes for 2**18 entries.
+MIN_BLOCK_ENTRIES = 1 << 18
+
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def row_blocks(n_rows, entries_per_row):
+    """``(start, stop)`` bounds of the row blocks of one pass: one per thread,
+    as many as ``MIN_BLOCK_ENTRIES`` allows, in row order."""
+    worth = max(1, int(n_rows * max(entries_per_row, 1) // MIN_BLOCK_ENTRIES))
+    n_blocks = max(1, min(_openmp_effective_n_threads(), worth, n_rows))
+    bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+
+
+def map_blocks(func, blocks):
+    """``[func(k, start, stop) for k, (start, stop) in enumerate(blocks)]``,
+    the blocks after the first in worker threads, the first in this one."""
+    if len(blocks) == 1:
+        return [func(0, *blocks[0])]
+    pool = _executor(len(blocks) - 1)
+    futures = [
+        pool.submit(func, k, start, stop)
+        for k, (start, stop) in enumerate(blocks[1:], start=1)
+    ]
+    first = func(0, *blocks[0])
+    return [first, *(future.result() for future in futures)]
+
+
+def _executor(n_workers):
+    # One pool per process and size: a forked child (joblib, multiprocessing)
+    # inherits the parent's pool object but none of its threads.
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid() or _pool[1] < n_workers:
+            if _pool is not None and _pool[0] == os.getpid():
+                _pool[2].shutdown(wait=False)
+            _pool = (os.getpid(), n_workers, ThreadPoolExecutor(n_workers))
+        return _pool[2]
