@@ -18,7 +18,6 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 
 # The entries of X below which a block is not worth a thread: a thread's
@@ -32,10 +31,13 @@ _pool_lock = threading.Lock()
 def row_blocks(n_rows, entries_per_row):
     """``(start, stop)`` bounds of the row blocks of one pass: one per thread,
     as many as ``MIN_BLOCK_ENTRIES`` allows, in row order."""
-    worth = max(1, int(n_rows * max(entries_per_row, 1) // MIN_BLOCK_ENTRIES))
+    worth = int(n_rows * max(entries_per_row, 1) // MIN_BLOCK_ENTRIES)
+    if worth < 2:  # small data: no thread count to ask for
+        return [(0, n_rows)]
     n_blocks = max(1, min(_openmp_effective_n_threads(), worth, n_rows))
-    bounds = np.linspace(0, n_rows, n_blocks + 1).astype(np.int64)
-    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+    return [
+        (k * n_rows // n_blocks, (k + 1) * n_rows // n_blocks) for k in range(n_blocks)
+    ]
 
 
 def map_blocks(func, blocks):
