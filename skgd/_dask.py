@@ -326,7 +326,7 @@ def _block_value_at_zero(block, spec, n_outputs, n_train):
 
 def _block_gram(block, intercept):
     X, _, W = block
-    return weighted_gram(X, W.max(axis=1), intercept, chunk=GRAM_ROWS)
+    return weighted_gram(X, W.max(axis=1), intercept, chunk=GRAM_ROWS, in_place=False)
 
 
 def _block_gram_matvec(block, v, intercept):
