@@ -7,6 +7,8 @@ pick, their ratio, the target ratio and PASS/MISS. Timings are the best of a
 few repeats after a warm-up call on a small slice of the data, so numba's
 compilation, lazy imports and first-touch page faults stay out of them; the
 best (not the mean) is the least disturbed by other processes on the machine.
+Where the spread matters as much as the level, a time is the median of a few
+runs with their range instead (:class:`Spread`).
 """
 
 import json
@@ -105,6 +107,38 @@ def make_linear_data(
     return np.ascontiguousarray(X, dtype=dtype), y.astype(dtype), coef
 
 
+def make_text_like_data(n_samples, n_features, nnz_per_row, seed=0):
+    """A tf-idf matrix of Zipf-distributed words, its regression and class targets.
+
+    Row lengths are Poisson around ``nnz_per_row`` (at least one word); word
+    ``j`` is drawn with probability proportional to ``1 / (j + 10)``, so a few
+    words are in most documents and most words in few, as in real text.
+    Repeated words add up to term counts, weighted by ``log(n / df) + 1`` and
+    normalised per row. The targets are linear in the features plus noise
+    (regression) and its sign (classification), with an intercept.
+    """
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(seed)
+    lengths = np.maximum(rng.poisson(nnz_per_row, n_samples), 1)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    frequency = 1.0 / (np.arange(n_features) + 10.0)
+    words = rng.choice(n_features, size=indptr[-1], p=frequency / frequency.sum())
+    X = sp.csr_matrix(
+        (np.ones(indptr[-1]), words, indptr), shape=(n_samples, n_features)
+    )
+    X.sum_duplicates()  # term counts, sorted indices
+    document_frequency = np.bincount(X.indices, minlength=n_features)
+    X.data *= np.log(n_samples / np.maximum(document_frequency, 1))[X.indices] + 1.0
+    X = normalize(X)
+    coef = rng.standard_normal(n_features) * np.sqrt(n_features / nnz_per_row)
+    signal = X @ coef
+    signal = (signal - signal.mean()) / signal.std()
+    y = signal + 0.5 + 0.3 * rng.standard_normal(n_samples)
+    return X, y, (y > 0.5).astype(np.int64)
+
+
 def l2_objective(X, y, coef, intercept, alpha):
     """``0.5 * mean((y - X w - b)**2) + alpha / 2 * ||w||**2``, in float64.
 
@@ -195,6 +229,24 @@ def best_times(funcs, *, repeats=3, warmups=None):
     return list(zip(best, results, strict=True))
 
 
+def alternating_runs(funcs, *, repeats=5):
+    """Wall time and result of every one of ``repeats`` calls of each ``func()``.
+
+    Returns, per func, its times and its results, one per call, in call
+    order. The calls alternate as in :func:`best_times`, so the ``k``-th
+    times of two funcs saw the same moment of the machine and their
+    difference is a fair sample of a marginal cost. There is no warm-up.
+    """
+    times = [[] for _ in funcs]
+    results = [[] for _ in funcs]
+    for _ in range(repeats):
+        for k, func in enumerate(funcs):
+            start = time.perf_counter()
+            results[k].append(func())
+            times[k].append(time.perf_counter() - start)
+    return [(np.array(t), r) for t, r in zip(times, results, strict=True)]
+
+
 def median_times(funcs, *, repeats=5):
     """Median, fastest and slowest wall time of ``repeats`` calls of each
     ``func()``, and its last result: ``(median, low, high, result)`` per func.
@@ -204,17 +256,66 @@ def median_times(funcs, *, repeats=5):
     calls alternate as in :func:`best_times`; there is no warm-up, so call
     each function once first if it compiles anything.
     """
-    times = [[] for _ in funcs]
-    results = [None] * len(funcs)
-    for _ in range(repeats):
-        for k, func in enumerate(funcs):
-            start = time.perf_counter()
-            results[k] = func()
-            times[k].append(time.perf_counter() - start)
     return [
-        (float(np.median(t)), min(t), max(t), result)
-        for t, result in zip(times, results, strict=True)
+        (float(np.median(t)), float(t.min()), float(t.max()), results[-1])
+        for t, results in alternating_runs(funcs, repeats=repeats)
     ]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median of a few measurements, and the smallest and largest of them."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, samples):
+        samples = np.asarray(samples, dtype=np.float64)
+        return cls(*(float(f(samples)) for f in (np.median, np.min, np.max)))
+
+
+class KernelClock:
+    """The wall time spent inside some module-level functions, while patched.
+
+    ``with KernelClock([(module, "name"), ...]) as clock:`` replaces each
+    ``module.name`` by a wrapper that adds up the durations of its calls
+    (a microsecond each, far below a compiled epoch); ``clock.lap()``
+    returns the time added up since the previous lap. Patch the module the
+    caller looks the function up in at call time, not where it is defined.
+    """
+
+    def __init__(self, targets):
+        self.targets = list(targets)
+        self.elapsed = 0.0
+        self._originals = []
+
+    def _timed(self, func):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.elapsed += time.perf_counter() - start
+
+        return timed
+
+    def __enter__(self):
+        for module, name in self.targets:
+            original = getattr(module, name)  # fails loudly if renamed
+            self._originals.append((module, name, original))
+            setattr(module, name, self._timed(original))
+        return self
+
+    def __exit__(self, *exc_info):
+        for module, name, original in reversed(self._originals):
+            setattr(module, name, original)
+        self._originals.clear()
+
+    def lap(self):
+        elapsed, self.elapsed = self.elapsed, 0.0
+        return elapsed
 
 
 def best_time(func, *, repeats=3, warmup=None):
@@ -251,11 +352,12 @@ def blas_pass_pair(X, seed=0, n_outputs=None):
     return run
 
 
-def run_in_fresh_process(code, *, env=None, timeout=600):
-    """Run ``code`` in a new interpreter; it must print one JSON object last."""
+def run_python(arguments, *, env=None, timeout=600):
+    """Run ``python *arguments`` in a new interpreter, from the temporary
+    directory, with ``env`` added to this environment; its standard output."""
     full_env = {**os.environ, **(env or {})}
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, *arguments],
         capture_output=True,
         text=True,
         env=full_env,
@@ -264,7 +366,13 @@ def run_in_fresh_process(code, *, env=None, timeout=600):
     )
     if out.returncode != 0:
         raise RuntimeError(f"fresh process failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return out.stdout
+
+
+def run_in_fresh_process(code, *, env=None, timeout=600):
+    """Run ``code`` in a new interpreter; it must print one JSON object last."""
+    out = run_python(["-c", code], env=env, timeout=timeout)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # --- the table -------------------------------------------------------------------
@@ -290,6 +398,8 @@ class Row:
         The ratio is a signed relative difference, judged by its size.
     condition : bool
         A further requirement for PASS (another row's PASS, say).
+    skgd_range, competitor_range : tuple or None
+        ``(low, high)`` of the runs whose median the value is, shown after it.
     """
 
     measurement: str
@@ -301,6 +411,25 @@ class Row:
     ratio: float | None = None
     relative_difference: bool = False
     condition: bool = True
+    skgd_range: tuple | None = None
+    competitor_range: tuple | None = None
+
+    @classmethod
+    def of_runs(cls, measurement, peer, skgd, competitor, **kwargs):
+        """A row of two sets of runs (or fixed numbers): medians and ranges."""
+        values, ranges = [], []
+        for runs in (skgd, competitor):
+            if np.ndim(runs) == 0:
+                values.append(float(runs))
+                ranges.append(None)
+            else:
+                spread = Spread.of(runs)
+                values.append(spread.median)
+                ranges.append((spread.low, spread.high))
+        return cls(
+            measurement, peer, *values, skgd_range=ranges[0],
+            competitor_range=ranges[1], **kwargs,
+        )  # fmt: skip
 
     def __post_init__(self):
         if self.ratio is None:
@@ -323,21 +452,29 @@ class Row:
         return (
             self.measurement,
             self.peer,
-            format_value(self.skgd, self.unit),
-            format_value(self.competitor, self.unit),
+            format_value(self.skgd, self.unit, self.skgd_range),
+            format_value(self.competitor, self.unit, self.competitor_range),
             ratio,
             target or "-",
             self.status,
         )
 
 
-def format_value(value, unit):
-    """A time in ms or s, or a number to 4 significant digits."""
+def format_value(value, unit, value_range=None):
+    """A time in ms or s, or a number to 4 significant digits; with
+    ``value_range``, ``"median (low-high)"`` in the median's unit."""
     if value is None or not np.isfinite(value):
         return "n/a"
     if unit == "s":
-        return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.2f} s"
-    return f"{value:.4g}"
+        scale, digits = (1e3, ".1f") if value < 1 else (1.0, ".2f")
+        suffix = " ms" if value < 1 else " s"
+    else:
+        scale, digits, suffix = 1.0, ".4g", ""
+    text = f"{value * scale:{digits}}{suffix}"
+    if value_range is None:
+        return text
+    low, high = (f"{bound * scale:{digits}}" for bound in value_range)
+    return f"{text} ({low}-{high})"
 
 
 def print_table(rows, notes=()):
@@ -371,13 +508,13 @@ def run_sections(sections):
     return rows, notes
 
 
-def print_report(rows, notes, repeats, timing="after a warm-up"):
+def print_report(rows, notes, repeats, timing="after a warm-up", statistic="the best"):
     """The load average, then :func:`print_table` with how times were taken."""
     print(f"load average at the end {os.getloadavg()}\n")
     print_table(
         rows,
         [
-            f"\nTimes are the best of {repeats} {timing}; ratio = skgd / "
+            f"\nTimes are {statistic} of {repeats} {timing}; ratio = skgd / "
             "competitor, or for objectives their relative difference.",
             *notes,
         ],

@@ -30,18 +30,17 @@ import tracemalloc
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from _common import (
     Row,
     best_times,
     fit_quietly,
+    make_text_like_data,
     print_environment,
     print_report,
     run_sections,
 )
 from sklearn.base import clone
 from sklearn.linear_model import SGDClassifier, SGDRegressor
-from sklearn.preprocessing import normalize
 
 from skgd import GDClassifier, GDRegressor, training_objective
 
@@ -74,35 +73,6 @@ def parse_args():
 
 
 # --- 1. sparse, text-like data --------------------------------------------------------
-
-
-def make_text_like_data(n_samples, n_features, nnz_per_row, seed=0):
-    """A tf-idf matrix of Zipf-distributed words, its regression and class targets.
-
-    Row lengths are Poisson around ``nnz_per_row`` (at least one word); word
-    ``j`` is drawn with probability proportional to ``1 / (j + 10)``, so a few
-    words are in most documents and most words in few, as in real text.
-    Repeated words add up to term counts, weighted by ``log(n / df) + 1`` and
-    normalised per row. The targets are linear in the features plus noise
-    (regression) and its sign (classification), with an intercept.
-    """
-    rng = np.random.default_rng(seed)
-    lengths = np.maximum(rng.poisson(nnz_per_row, n_samples), 1)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    frequency = 1.0 / (np.arange(n_features) + 10.0)
-    words = rng.choice(n_features, size=indptr[-1], p=frequency / frequency.sum())
-    X = sp.csr_matrix(
-        (np.ones(indptr[-1]), words, indptr), shape=(n_samples, n_features)
-    )
-    X.sum_duplicates()  # term counts, sorted indices
-    document_frequency = np.bincount(X.indices, minlength=n_features)
-    X.data *= np.log(n_samples / np.maximum(document_frequency, 1))[X.indices] + 1.0
-    X = normalize(X)
-    coef = rng.standard_normal(n_features) * np.sqrt(n_features / nnz_per_row)
-    signal = X @ coef
-    signal = (signal - signal.mean()) / signal.std()
-    y = signal + 0.5 + 0.3 * rng.standard_normal(n_samples)
-    return X, y, (y > 0.5).astype(np.int64)
 
 
 def online_rows(X, y_reg, y_clf, args, dtype):
