@@ -116,6 +116,12 @@ def parse_args():
         help=f"n={QUICK_N} and only the smallest sparse size: a fast check",
     )
     parser.add_argument("--skip-fresh-process", action="store_true", help="no row 7")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=[section.__name__ for section in SECTIONS],
+        help="run these sections only",
+    )
     args = parser.parse_args()
     if args.n is None:
         args.n = QUICK_N if args.quick else 200_000
@@ -382,6 +388,12 @@ NOTES = [
 ]
 
 
+SECTIONS = (
+    batch_rows, minibatch_rows, dense_online_rows, sparse_online_rows,
+    fresh_process_rows,
+)  # fmt: skip
+
+
 def main():
     args = parse_args()
     # skgd's DataScaleWarning on tf-idf features against the intercept's 1.
@@ -396,9 +408,12 @@ def main():
         },
     )  # fmt: skip
     bench = Bench(args)
-    sections = [batch_rows, minibatch_rows, dense_online_rows, sparse_online_rows]
-    if not args.skip_fresh_process:
-        sections.append(fresh_process_rows)
+    sections = [
+        section
+        for section in SECTIONS
+        if (args.only is None or section.__name__ in args.only)
+        and not (section is fresh_process_rows and args.skip_fresh_process)
+    ]
     rows, notes = run_sections(
         (section.__name__, lambda section=section: section(bench))
         for section in sections
