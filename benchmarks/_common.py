@@ -229,6 +229,10 @@ def best_times(funcs, *, repeats=3, warmups=None):
     return list(zip(best, results, strict=True))
 
 
+# The pause before each timed call of alternating_runs, in seconds.
+BLAS_SETTLE = 0.1
+
+
 def alternating_runs(funcs, *, repeats=5):
     """Wall time and result of every one of ``repeats`` calls of each ``func()``.
 
@@ -236,11 +240,18 @@ def alternating_runs(funcs, *, repeats=5):
     order. The calls alternate as in :func:`best_times`, so the ``k``-th
     times of two funcs saw the same moment of the machine and their
     difference is a fair sample of a marginal cost. There is no warm-up.
+
+    Every call starts ``BLAS_SETTLE`` seconds after the previous one ended:
+    OpenBLAS's worker threads spin for tens of milliseconds after a call, on
+    the cores a threaded pass that follows needs (measured: a 1-iteration
+    batch fit on 200k x 100 took 69 ms right after a BLAS pass pair, 50 ms
+    0.1 s later), so without the pause a call would pay for its predecessor.
     """
     times = [[] for _ in funcs]
     results = [[] for _ in funcs]
     for _ in range(repeats):
         for k, func in enumerate(funcs):
+            time.sleep(BLAS_SETTLE)
             start = time.perf_counter()
             results[k].append(func())
             times[k].append(time.perf_counter() - start)

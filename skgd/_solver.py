@@ -494,6 +494,15 @@ class Trainer:
         if self.uses_full_gradient:
             self.evaluate(state)
 
+    def value_at_zero(self, state):
+        """The objective at all-zero parameters: the cached evaluation when
+        training starts there (the full-batch solvers' first gradient pass),
+        else the objective's own, which needs no pass over ``X``."""
+        cached = self._cached
+        if cached is not None and cached[0] == state.t and not np.any(state.theta):
+            return cached[1]
+        return self.objective.value_at_zero()
+
     def gradient_at(self, state):
         """The exact gradient of the smooth part at the current parameters
         (cached: a pass over the data only if the last evaluation lacked it)."""
@@ -736,9 +745,8 @@ def train(
         ``(score, theta)`` of the best validation epoch, with ``validation``.
     """
     history = History(with_validation=validation is not None, with_theta=record_theta)
-    objective = trainer.objective
-    zero_value = objective.value_at_zero()
     trainer.start(state)
+    zero_value = trainer.value_at_zero(state)
     if stopping is not None:
         stopping.start(trainer, state)
     # The scale divergence is judged against: kept across partial_fit calls
