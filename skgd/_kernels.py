@@ -198,14 +198,31 @@ def _finish_block(
     _prox_and_average(theta, averaged, average_start, eta, t, l1)
 
 
-@nb.njit(inline="always")
-def _dense_online_epoch(
-    X, Y, W, order, theta, averaged, average_start, etas, t0, loss, loss_params, l2,
-    l1, intercept, q, u, pa,
+@lazy_njit(
+    [
+        _stochastic_signature(ft, (x,))
+        for ft in FLOAT_TYPES
+        for x in dense_matrix_types(ft)
+    ],
+    cache=True,
+    nogil=True,
+    fastmath=FASTMATH,
+)
+def dense_online_epoch(
+    X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa,
 ):  # fmt: skip
-    # Online plain SGD: the step is applied in the pass that forms the
-    # gradient, with nothing per sample but the sample's own work (no block
-    # bookkeeping).
+    """:func:`dense_epoch` for online plain SGD (``batch_size`` 1, ``plain``;
+    ``state``, ``update`` and ``hyper`` unused), with the step applied in the
+    pass that forms the gradient: the same arithmetic, in two passes over the
+    row instead of five, and nothing per sample but the sample's own work.
+
+    A kernel of its own, so that an online fit compiles only this (measured
+    on a fresh install: 3.3 s, against 5-7 s for both paths in one kernel).
+    A non-empty ``q`` applies L1 as SGD's cumulative penalty, ``u[0]`` its
+    running total, instead of the proximal step; ``pa`` takes the
+    passive-aggressive steps of ``_online_steps``.
+    """
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=X.dtype)
@@ -284,18 +301,11 @@ def dense_epoch(
     weights that make random reshuffling converge fast. Returns the sum of
     the weighted losses seen on the way.
 
-    With ``plain`` (sgd without momentum) and one sample per update, the step
-    is applied in the pass that forms the gradient (``_dense_online_epoch``):
-    the same arithmetic, in two passes over the row instead of five. Only
-    there, a non-empty ``q`` applies L1 as SGD's cumulative penalty, ``u[0]``
-    its running total, instead of the proximal step, and ``pa`` takes the
-    passive-aggressive steps of ``_online_steps``.
+    Online plain SGD (``plain``: sgd without momentum, one sample per
+    update) has a faster kernel of its own, :func:`dense_online_epoch`, which
+    alone takes ``plain``, ``q``, ``u`` and ``pa`` into account (``_solver``
+    picks it; :func:`stochastic_kernel`).
     """
-    if plain and batch_size == 1:
-        return _dense_online_epoch(
-            X, Y, W, order, theta, averaged, average_start, etas, t0, loss,
-            loss_params, l2, l1, intercept, q, u, pa,
-        )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=X.dtype)
@@ -332,11 +342,24 @@ def dense_epoch(
     return total
 
 
-@nb.njit(inline="always")
-def _csr_lazy_online_epoch(
-    data, indices, indptr, Y, W, order, theta, averaged, average_start, etas, t0,
-    loss, loss_params, l2, l1, intercept, q, u, pa,
+@lazy_njit(
+    [
+        _stochastic_signature(ft, (ft[::1], it[::1], it[::1]))
+        for ft in FLOAT_TYPES
+        for it in (types.int32, types.int64)
+    ],
+    cache=True,
+    nogil=True,
+    fastmath=SPARSE_FASTMATH,
+)
+def csr_online_epoch(
+    data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
+    average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
+    plain, q, u, pa,
 ):  # fmt: skip
+    """:func:`csr_epoch` for online plain SGD without L1 or with SGD's
+    cumulative L1 (non-empty ``q``): O(nnz) per sample until averaging
+    starts (``state``, ``update`` and ``hyper`` unused)."""
     # Online plain SGD in O(nnz) per sample: theta[:, :-1] = scale * v, so the
     # L2 shrink (1 - eta * l2) of every coefficient is one multiplication of
     # ``scale`` (Bottou's trick, as scikit-learn's SGD) and only the row's
@@ -376,7 +399,7 @@ def _csr_lazy_online_epoch(
                 p, Y[i], W[i], g, value, loss, loss_params, eta, squared_norm, pa,
                 steps,
             )  # fmt: skip
-        else:  # (as in _dense_online_epoch)
+        else:  # (as in dense_online_epoch)
             for j in range(n_outputs):
                 steps[j] = eta * g[j]
         shrink = _l2_shrink(eta, l2)
@@ -428,15 +451,11 @@ def csr_epoch(
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
     Online plain SGD without L1, or with SGD's cumulative L1 (non-empty
-    ``q``), costs O(nnz) per sample until averaging starts (see
-    ``_csr_lazy_online_epoch``); every other combination predicts and
-    accumulates in O(nnz) but lets the update rule touch every parameter.
+    ``q``), has a kernel of its own that costs O(nnz) per sample until
+    averaging starts, :func:`csr_online_epoch`; every other combination
+    predicts and accumulates in O(nnz) here, but lets the update rule touch
+    every parameter.
     """
-    if plain and batch_size == 1 and (l1 == 0.0 or q.shape[0] > 0):
-        return _csr_lazy_online_epoch(
-            data, indices, indptr, Y, W, order, theta, averaged, average_start, etas,
-            t0, loss, loss_params, l2, l1, intercept, q, u, pa,
-        )  # fmt: skip
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=data.dtype)
@@ -471,6 +490,16 @@ def csr_epoch(
             t0 + block + 1, update, hyper, l2, l1, intercept,
         )  # fmt: skip
     return total
+
+
+def stochastic_kernel(sparse, plain, batch_size, l1, cumulative_l1):
+    """The epoch kernel for the data's kind and the update: the online
+    kernels for plain SGD one sample at a time (on sparse data without L1,
+    or with the cumulative L1), else the block kernels."""
+    online = plain and batch_size == 1
+    if sparse:
+        return csr_online_epoch if online and (l1 == 0 or cumulative_l1) else csr_epoch
+    return dense_online_epoch if online else dense_epoch
 
 
 @lazy_njit(

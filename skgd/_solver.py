@@ -33,11 +33,10 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._kernels import (
-    csr_epoch,
     csr_loss_and_gradient,
-    dense_epoch,
     dense_loss_and_gradient,
     loss_rows,
+    stochastic_kernel,
 )
 from ._losses import regression_loss
 from ._penalties import Penalty, squared_norm
@@ -592,18 +591,18 @@ class Trainer:
         rates = self.rates(state, n_updates)
         obj, opt = self.objective, self.optimizer
         X = obj.X
-        if sp.issparse(X):
-            kernel, data = csr_epoch, (X.data, X.indices, X.indptr)
-        else:
-            kernel, data = dense_epoch, (X,)
+        plain = opt.name == "sgd" and opt.hyper[0] == 0.0
+        q, u = self.l1_state(state.theta)
+        kernel = stochastic_kernel(
+            sp.issparse(X), plain, batch_size, obj.penalty.l1, q.shape[0] > 0
+        )
+        data = (X.data, X.indices, X.indptr) if sp.issparse(X) else (X,)
         total = kernel(
             *data, obj.Y, obj.W, order, batch_size, state.theta,
             state.optimizer_state, state.averaged, self.average_start, rates,
             state.t, obj.loss.function(state.theta.dtype), obj.loss.params_array,
             opt.function(state.theta.dtype), opt.hyper_array, obj.penalty.l2,
-            obj.penalty.l1, float(obj.intercept),
-            opt.name == "sgd" and opt.hyper[0] == 0.0, *self.l1_state(state.theta),
-            self.passive_aggressive,
+            obj.penalty.l1, float(obj.intercept), plain, q, u, self.passive_aggressive,
         )  # fmt: skip
         state.t += n_updates
         self.epoch_total = total
