@@ -87,6 +87,29 @@ def _prefetch_csr(data, indices, indptr, Y, W, order, position):
         prefetch_row(W, row)
 
 
+@nb.njit(inline="always")
+def _sparse_dot(row, data, indices, lo, hi):
+    # sum(row[indices[k]] * data[k] for k in lo:hi). Unsigned positions: numba
+    # then drops the negative-index wraparound of every access (measured: a
+    # CSR product pass 16.7 -> 12.4 ms on 200k x 50k, scipy's X @ w 12.1).
+    s = 0.0
+    k, stop = np.uintp(lo), np.uintp(hi)
+    while k < stop:
+        s += row[np.uintp(indices[k])] * data[k]
+        k += np.uintp(1)
+    return s
+
+
+@nb.njit(inline="always")
+def _sparse_add(row, scale, data, indices, lo, hi):
+    # row[indices[k]] += scale * data[k] for k in lo:hi (as _sparse_dot).
+    k, stop = np.uintp(lo), np.uintp(hi)
+    while k < stop:
+        f = np.uintp(indices[k])
+        row[f] += scale * data[k]
+        k += np.uintp(1)
+
+
 def dense_matrix_types(ft):
     """The C-ordered matrices of float type ``ft`` a dense kernel takes:
     writeable, and read-only (memory-mapped data), which numba types apart."""
@@ -380,9 +403,7 @@ def csr_online_epoch(
         i = order[position]
         lo, hi = indptr[i], indptr[i + 1]
         for j in range(n_outputs):
-            s = 0.0
-            for k in range(lo, hi):
-                s += theta[j, indices[k]] * data[k]
+            s = _sparse_dot(theta[j], data, indices, lo, hi)
             p[j] = scale * s + theta[j, d] * intercept
         value = loss(p, Y[i], W[i], g, loss_params)
         total += value
@@ -414,8 +435,7 @@ def csr_online_epoch(
             step = steps[j]
             if step != 0.0:
                 scaled = step / scale  # one division per row, not per non-zero
-                for k in range(lo, hi):
-                    theta[j, indices[k]] -= scaled * data[k]
+                _sparse_add(theta[j], -scaled, data, indices, lo, hi)
                 if intercept != 0.0:
                     theta[j, d] -= step * intercept
         _average_step(theta, averaged, average_start, t0 + position + 1, scale)
@@ -474,15 +494,12 @@ def csr_epoch(
             lo, hi = indptr[i], indptr[i + 1]
             for j in range(n_outputs):
                 s = theta[j, d] * intercept
-                for k in range(lo, hi):
-                    s += theta[j, indices[k]] * data[k]
-                p[j] = s
+                p[j] = s + _sparse_dot(theta[j], data, indices, lo, hi)
             total += loss(p, Y[i], W[i], g, loss_params)
             for j in range(n_outputs):
                 gj = g[j]
                 if gj != 0.0:
-                    for k in range(lo, hi):
-                        G[j, indices[k]] += gj * data[k]
+                    _sparse_add(G[j], gj, data, indices, lo, hi)
                     G[j, d] += gj
         _finish_block(
             theta, G, state, averaged, average_start, stop - start,
@@ -606,16 +623,13 @@ def csr_loss_and_gradient(
         lo, hi = indptr[i], indptr[i + 1]
         for j in range(n_outputs):
             s = theta[j, d] * intercept
-            for k in range(lo, hi):
-                s += theta[j, indices[k]] * data[k]
-            p[j] = s
+            p[j] = s + _sparse_dot(theta[j], data, indices, lo, hi)
         total += loss(p, Y[i], W[i], g, loss_params)
         if not with_gradient:
             continue
         for j in range(n_outputs):
             gj = g[j]
             if gj != 0.0:
-                for k in range(lo, hi):
-                    grad[j, indices[k]] += gj * data[k]
+                _sparse_add(grad[j], gj, data, indices, lo, hi)
                 grad[j, d] += gj * intercept
     return total
