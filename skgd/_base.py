@@ -191,7 +191,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "restore_best": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "shuffle": ["boolean"],
+        "shuffle": ["boolean", StrOptions({"blocks"})],
         "random_state": ["random_state"],
         "warm_start": ["boolean", StrOptions({"resume"})],
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],

@@ -314,9 +314,7 @@ class SagaTrainer(Trainer):
     def run_epoch(self, state):
         obj = self.objective
         X = obj.X
-        order = (
-            self.rng.permutation(self.train_rows) if self.shuffle else self.train_rows
-        )
+        order = self.epoch_order(1)
         step = self.eta0 * state.lr_factor
         if sp.issparse(X):  # CSR: see BaseGD._prepare_X
             kernel = csr_saga_epoch

@@ -41,7 +41,7 @@ from ._kernels import (
 from ._losses import regression_loss
 from ._penalties import Penalty, squared_norm
 from ._stopping import optimality_residual
-from ._threads import map_blocks, row_blocks
+from ._threads import MIN_BLOCK_ENTRIES, in_background, map_blocks, row_blocks
 
 # An epoch whose objective exceeds this multiple of the objective at the
 # start of training (or at zero coefficients, whichever is larger) has
@@ -60,6 +60,12 @@ EXACT_CURVATURE_MAX_FEATURES = 512
 
 # The solvers that step on the gradient of a sample or a mini-batch.
 STOCHASTIC_SOLVERS = ("online", "minibatch")
+
+# From this many entries of X on, a stochastic epoch runs beside the pass
+# that evaluates the objective of the epoch before it (Trainer.epoch_value):
+# the epoch's kernel is one core's work and the pass would leave the other
+# idle. Below, a thread's hand-off costs about what the overlap saves.
+LOOKAHEAD_MIN_ENTRIES = MIN_BLOCK_ENTRIES
 
 # The solvers that can measure their own distance from the optimum, and so
 # stop on it (``_stopping.OptimalityStopping``).
@@ -126,9 +132,11 @@ class Objective:
         )  # fmt: skip
         return total / self.n_train
 
-    def evaluate(self, theta, gradient=True):
+    def evaluate(self, theta, gradient=True, serial=False):
         """The objective at ``theta`` and its gradient (same shape as ``theta``;
-        None without ``gradient``, which saves a scatter pass on sparse ``X``)."""
+        None without ``gradient``, which saves a scatter pass on sparse ``X``).
+        ``serial`` runs the row blocks one after the other in this thread,
+        to the same bits."""
         X = self.X
         if sp.issparse(X) and X.format == "csr" and X.data.flags.writeable:
             entries_per_row = X.nnz / max(X.shape[0], 1)
@@ -145,8 +153,15 @@ class Objective:
                     theta, grads[k], start, stop, gradient
                 ),
                 blocks,
+                serial,
             )
         return self._finish(theta, sum(totals), sum(grads[1:], grads[0]), gradient)
+
+    @property
+    def size(self):
+        """The entries of ``X`` a pass reads (stored ones, for sparse data)."""
+        X = self.X
+        return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
 
     def _block_pass(self, theta, grad, start, stop, gradient):
         # One compiled pass over rows start:stop, their gradient into ``grad``.
@@ -401,6 +416,16 @@ class TrainingState:
             self.intercept,
         )  # fmt: skip
 
+    def same_as(self, other):
+        """Whether training would go on from ``other`` exactly as from here."""
+        return (
+            (self.t, self.epoch, self.lr_factor)
+            == (other.t, other.epoch, other.lr_factor)
+            and np.array_equal(self.theta, other.theta)
+            and np.array_equal(self.optimizer_state, other.optimizer_state)
+            and np.array_equal(self.averaged, other.averaged)
+        )
+
     def restore(self, other):
         self.theta[...] = other.theta
         self.optimizer_state[...] = other.optimizer_state
@@ -414,6 +439,37 @@ class TrainingState:
         return self.theta
 
 
+def shuffled_blocks(rows, size, rng):
+    """``rows`` cut into blocks of ``size`` consecutive rows, the blocks in
+    random order (``shuffle="blocks"``).
+
+    A mini-batch then reads contiguous memory instead of ``size`` scattered
+    rows (a 200k x 100 epoch of 256-row batches: 33 against 52 ms). The cuts
+    move by a random offset each epoch (the rows are rotated first), so a
+    batch is not the same set of rows every epoch; a last, partial block
+    stays last, where the kernels scale its step down.
+    """
+    rotated = np.roll(rows, -rng.randint(size))
+    n_full = len(rows) // size
+    blocks = rotated[: n_full * size].reshape(n_full, size)
+    return np.concatenate(
+        [blocks[rng.permutation(n_full)].ravel(), rotated[n_full * size :]]
+    )
+
+
+@dataclass
+class Lookahead:
+    """An epoch run speculatively from ``start`` into ``state`` (and copies
+    of the cumulative L1 totals), and the random state before it drew its
+    order: kept if training goes on from ``start``, else dropped."""
+
+    start: TrainingState
+    state: TrainingState
+    l1_state: tuple
+    rng_state: tuple
+    future: object  # of the epoch's (rate, loss total)
+
+
 @dataclass
 class Trainer:
     """One way of walking the data: the solver and the pieces it calls."""
@@ -424,7 +480,7 @@ class Trainer:
     optimizer: object
     schedule: object
     eta0: float
-    shuffle: bool
+    shuffle: bool | str  # True, False or "blocks"
     rng: np.random.RandomState
     train_rows: np.ndarray
     average_start: int = 0
@@ -435,6 +491,7 @@ class Trainer:
     epoch_total: float = field(default=0.0, repr=False)  # the last epoch's losses
     _cached: tuple = field(default=None, repr=False)
     _l1_state: tuple = field(default=None, repr=False)
+    _ahead: Lookahead = field(default=None, repr=False)
 
     def l1_state(self, theta):
         """``(q, u)`` of SGD's cumulative L1 penalty: what each coefficient
@@ -459,6 +516,14 @@ class Trainer:
             )
         return rates
 
+    def epoch_order(self, batch_size):
+        """The training rows in the order this epoch visits them."""
+        if not self.shuffle:
+            return self.train_rows
+        if self.shuffle == "blocks" and batch_size > 1:
+            return shuffled_blocks(self.train_rows, batch_size, self.rng)
+        return self.rng.permutation(self.train_rows)
+
     @property
     def uses_full_gradient(self):
         """Whether the solver forms the objective's full gradient. The
@@ -470,8 +535,11 @@ class Trainer:
         """The objective at the current parameters (cached for the next step)."""
         if self._cached is not None and self._cached[0] == state.t:
             return self._cached[1]
+        # While an epoch runs ahead on the other core, one thread evaluates
+        # (only in-memory objectives look ahead: see looks_ahead).
+        options = {"serial": True} if self._ahead is not None else {}
         value, grad = self.objective.evaluate(
-            state.theta, gradient=self.uses_full_gradient
+            state.theta, gradient=self.uses_full_gradient, **options
         )
         self._cached = (state.t, value, grad)
         return value
@@ -479,6 +547,57 @@ class Trainer:
     def forget(self):
         """Drop the cached evaluation (the parameters were rolled back)."""
         self._cached = None
+        self.drop_lookahead()
+
+    @property
+    def looks_ahead(self):
+        """Whether the next epoch may run beside the objective's pass: for
+        the stochastic solvers, whose epochs need the objective's value only,
+        on data in memory large enough to gain from it."""
+        return (
+            self.solver in STOCHASTIC_SOLVERS
+            and not self.running_loss
+            and isinstance(self.objective, Objective)
+            and self.objective.size >= LOOKAHEAD_MIN_ENTRIES
+        )
+
+    def epoch_value(self, state, more):
+        """The objective after an epoch (:meth:`evaluate`).
+
+        With ``more`` epochs allowed and :attr:`looks_ahead`, the next
+        epoch starts on a copy of ``state`` in another thread while this
+        one evaluates, and :meth:`run_epoch` takes its result if training
+        goes on from ``state`` unchanged. The epoch draws its order from the
+        same random state as it would have later, so the fit is the same,
+        bit for bit; a dropped epoch puts the random state back.
+        """
+        if more and self.looks_ahead and self._ahead is None:
+            l1_state = tuple(array.copy() for array in self.l1_state(state.theta))
+            ahead = state.copy()
+            self._ahead = Lookahead(
+                state.copy(), ahead, l1_state, self.rng.get_state(),
+                in_background(self._stochastic_epoch, ahead, l1_state),
+            )  # fmt: skip
+        return self.evaluate(state)
+
+    def drop_lookahead(self):
+        """Forget a speculative epoch (waiting for it to end) and its draws."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.future.exception()  # wait; an error of the dropped epoch is moot
+            self.rng.set_state(ahead.rng_state)
+
+    def _take_lookahead(self, state):
+        """The speculative epoch's rate if it ran from ``state``, now adopted."""
+        ahead = self._ahead
+        if ahead is None or not ahead.start.same_as(state):
+            self.drop_lookahead()
+            return None
+        self._ahead = None
+        rate, self.epoch_total = ahead.future.result()
+        state.restore(ahead.state)
+        self._l1_state = ahead.l1_state
+        return rate
 
     def gradient_norm(self, state):
         """Norm of the objective's gradient at the current parameters; NaN for
@@ -536,7 +655,14 @@ class Trainer:
         elif self.solver == "perturbation":
             rate = self._perturbation_epoch(state)
         else:
-            rate = self._stochastic_epoch(state)
+            rate = self._take_lookahead(state)
+            if rate is None:
+                rate, self.epoch_total = self._stochastic_epoch(
+                    state, self.l1_state(state.theta)
+                )
+            if self.running_loss:
+                self.record_running_loss(state, self.epoch_total)
+            return rate
         state.epoch += 1
         return rate
 
@@ -582,17 +708,18 @@ class Trainer:
         self._average(state)
         return rate
 
-    def _stochastic_epoch(self, state):
+    def _stochastic_epoch(self, state, l1_state):
+        """One online or mini-batch epoch from ``state`` (updated in place),
+        the cumulative L1 totals ``l1_state`` likewise: its last rate and the
+        sum of the losses it met."""
         batch_size = 1 if self.solver == "online" else self.batch_size
-        order = (
-            self.rng.permutation(self.train_rows) if self.shuffle else self.train_rows
-        )
+        order = self.epoch_order(batch_size)
         n_updates = -(-len(order) // batch_size)
         rates = self.rates(state, n_updates)
         obj, opt = self.objective, self.optimizer
         X = obj.X
         plain = opt.name == "sgd" and opt.hyper[0] == 0.0
-        q, u = self.l1_state(state.theta)
+        q, u = l1_state
         kernel = stochastic_kernel(
             sp.issparse(X), plain, batch_size, obj.penalty.l1, q.shape[0] > 0
         )
@@ -605,10 +732,8 @@ class Trainer:
             obj.penalty.l1, float(obj.intercept), plain, q, u, self.passive_aggressive,
         )  # fmt: skip
         state.t += n_updates
-        self.epoch_total = total
-        if self.running_loss:
-            self.record_running_loss(state, total)
-        return float(rates[-1])
+        state.epoch += 1
+        return float(rates[-1]), total
 
     def record_running_loss(self, state, total):
         """Take the mean of the weighted losses met during the epoch (their sum
@@ -758,73 +883,74 @@ def train(
         reference = zero_value
     best = None
     converged, n_run, halvings = False, 0, 0
-    while n_run < n_epochs:
-        saved = state.copy()
-        if callbacks is not None:
-            callbacks.begin_epoch(state)
-        rate = trainer.run_epoch(state)
-        value = trainer.evaluate(state)
-        grew = not np.isfinite(value) or (
-            reference > 0 and value > DIVERGENCE_FACTOR * reference
-        )
-        if not np.all(np.isfinite(state.theta)) or (check_growth and grew):
-            state.restore(saved)
-            trainer.forget()
-            message = (
-                _divergence_message(
-                    state.epoch + 1, value, reference, rate, trainer.automatic_eta0
-                )
-                if check_growth
-                else _overflow_message(state.epoch + 1)
-            )
-            if halvings >= max_halvings:
-                if max_halvings:
-                    message += (
-                        f" (Halving the learning rate {halvings} times did not help.)"
-                    )
-                raise DivergenceError(message)
-            # Recovery: undo the epoch, halve the rate, try again.
-            halvings += 1
-            state.lr_factor /= 2.0
-            if verbose:
-                print(
-                    f"-- {message.split(':')[0]}; retrying with the learning rate halved"
-                )
+    try:
+        while n_run < n_epochs:
+            saved = state.copy()
             if callbacks is not None:
-                callbacks.end_epoch(state)
-            continue
-        n_run += 1
-        if reference == 0:
-            # A loss that is 0 at the start (the perceptron's at zero
-            # coefficients) has no scale yet: the first positive epoch sets it.
-            # (at least 1: the weights average 1, so a margin loss costs ~1 at
-            # zero; rounding noise must not become the scale)
-            reference = max(value, 1.0)
-        coef_norm = math.sqrt(squared_norm(state.theta[:, :-1]))
-        monitored, score = value, None
-        if validation is not None:
-            score = validation(state.theta)
-            monitored = -score
-            if best is None or score > best[0]:
-                best = (score, state.theta.copy())
-        history.record(
-            loss=value, learning_rate=rate, grad_norm=trainer.gradient_norm(state),
-            coef_norm=coef_norm, val_score=score, lr_halvings=halvings,
-            theta=state.theta.copy() if record_theta else None,
-        )  # fmt: skip
-        if verbose:
-            extra = "" if score is None else f", validation score {score:.6g}"
-            print(
-                f"-- Epoch {state.epoch}: objective {value:.6g}{extra}, "
-                f"norm {coef_norm:.4g}, learning rate {rate:.4g}, "
-                f"{history.records['time'][-1]:.3f} s"
+                callbacks.begin_epoch(state)
+            rate = trainer.run_epoch(state)
+            value = trainer.epoch_value(state, more=n_run + 1 < n_epochs)
+            grew = not np.isfinite(value) or (
+                reference > 0 and value > DIVERGENCE_FACTOR * reference
             )
-        stop_requested = callbacks is not None and callbacks.end_epoch(state)
-        if stopping is not None and stopping.should_stop(monitored, state, trainer):
-            converged = True
-            break
-        if stop_requested:
-            break
+            if not np.all(np.isfinite(state.theta)) or (check_growth and grew):
+                state.restore(saved)
+                trainer.forget()
+                message = (
+                    _divergence_message(
+                        state.epoch + 1, value, reference, rate, trainer.automatic_eta0
+                    )
+                    if check_growth
+                    else _overflow_message(state.epoch + 1)
+                )
+                if halvings >= max_halvings:
+                    if max_halvings:
+                        message += f" (Halving the learning rate {halvings} times did not help.)"
+                    raise DivergenceError(message)
+                # Recovery: undo the epoch, halve the rate, try again.
+                halvings += 1
+                state.lr_factor /= 2.0
+                if verbose:
+                    print(
+                        f"-- {message.split(':')[0]}; retrying with the learning rate halved"
+                    )
+                if callbacks is not None:
+                    callbacks.end_epoch(state)
+                continue
+            n_run += 1
+            if reference == 0:
+                # A loss that is 0 at the start (the perceptron's at zero
+                # coefficients) has no scale yet: the first positive epoch sets it.
+                # (at least 1: the weights average 1, so a margin loss costs ~1 at
+                # zero; rounding noise must not become the scale)
+                reference = max(value, 1.0)
+            coef_norm = math.sqrt(squared_norm(state.theta[:, :-1]))
+            monitored, score = value, None
+            if validation is not None:
+                score = validation(state.theta)
+                monitored = -score
+                if best is None or score > best[0]:
+                    best = (score, state.theta.copy())
+            history.record(
+                loss=value, learning_rate=rate, grad_norm=trainer.gradient_norm(state),
+                coef_norm=coef_norm, val_score=score, lr_halvings=halvings,
+                theta=state.theta.copy() if record_theta else None,
+            )  # fmt: skip
+            if verbose:
+                extra = "" if score is None else f", validation score {score:.6g}"
+                print(
+                    f"-- Epoch {state.epoch}: objective {value:.6g}{extra}, "
+                    f"norm {coef_norm:.4g}, learning rate {rate:.4g}, "
+                    f"{history.records['time'][-1]:.3f} s"
+                )
+            stop_requested = callbacks is not None and callbacks.end_epoch(state)
+            if stopping is not None and stopping.should_stop(monitored, state, trainer):
+                converged = True
+                break
+            if stop_requested:
+                break
+    finally:
+        trainer.drop_lookahead()  # one begun for an epoch that will not run
     state.reference = reference
     if best is not None and restore_best:
         state.theta[...] = best[1]

@@ -25,6 +25,7 @@ from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 MIN_BLOCK_ENTRIES = 1 << 18
 
 _pool = None
+_background = None
 _pool_lock = threading.Lock()
 
 
@@ -40,11 +41,13 @@ def row_blocks(n_rows, entries_per_row):
     ]
 
 
-def map_blocks(func, blocks):
+def map_blocks(func, blocks, serial=False):
     """``[func(k, start, stop) for k, (start, stop) in enumerate(blocks)]``,
-    the blocks after the first in worker threads, the first in this one."""
-    if len(blocks) == 1:
-        return [func(0, *blocks[0])]
+    the blocks after the first in worker threads, the first in this one;
+    with ``serial``, all in this one (the same blocks: the same sums, bit
+    for bit, while another core is busy)."""
+    if len(blocks) == 1 or serial:
+        return [func(k, start, stop) for k, (start, stop) in enumerate(blocks)]
     pool = _executor(len(blocks) - 1)
     futures = [
         pool.submit(func, k, start, stop)
@@ -52,6 +55,20 @@ def map_blocks(func, blocks):
     ]
     first = func(0, *blocks[0])
     return [first, *(future.result() for future in futures)]
+
+
+def in_background(func, *args):
+    """Start ``func(*args)`` on a thread of its own and return its future.
+
+    Not the pool of :func:`map_blocks`: work that waits in the background
+    (a speculative epoch, ``_solver.Trainer``) must never hold up a pass's
+    blocks, nor wait behind them.
+    """
+    global _background
+    with _pool_lock:
+        if _background is None or _background[0] != os.getpid():
+            _background = (os.getpid(), ThreadPoolExecutor(1))
+        return _background[1].submit(func, *args)
 
 
 def _executor(n_workers):

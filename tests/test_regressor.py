@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 from scipy import linalg
 from sklearn.base import clone
-from sklearn.datasets import make_regression
+from sklearn.datasets import load_diabetes, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor
 from sklearn.model_selection import GridSearchCV, KFold
@@ -1059,3 +1059,45 @@ def test_sparse_input_matches_dense(solver, extra, sparse_format):
         theta_of(sparse), theta_of(dense), rtol=1e-10, atol=1e-12
     )
     np.testing.assert_allclose(sparse.predict(X_sparse), dense.predict(X), rtol=1e-10)
+
+
+def test_shuffled_blocks_visit_every_row_once_in_contiguous_blocks():
+    from skgd._solver import shuffled_blocks
+
+    rng = np.random.RandomState(0)
+    rows = np.arange(1003)
+    orders = [shuffled_blocks(rows, 100, rng) for _ in range(3)]
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), rows)
+        blocks = order[:1000].reshape(10, 100)
+        # Each full block is consecutive rows (of the rotated order)...
+        steps = np.diff(blocks, axis=1) % len(rows)
+        assert np.all(steps == 1)
+        # ...and the last, partial block stays last.
+        assert len(order[1000:]) == 3
+    # The cuts and the block order change from epoch to epoch.
+    assert not np.array_equal(orders[0], orders[1])
+    assert len({order[0] % 100 for order in orders}) > 1
+
+
+@pytest.mark.parametrize("batch_size", [16, 64])
+def test_shuffled_blocks_descend_as_far_as_shuffled_rows(batch_size):
+    # shuffle='blocks' trades randomness within a block for contiguous
+    # reads; on rows in no particular order it must cost no progress. On the
+    # standardised diabetes data, after 100 epochs (measured: relative excess
+    # over the ridge optimum 5.9e-2 against 4.7e-2 at b=16, 4.2e-3 against
+    # 1.1e-2 at b=64), within a factor 2 of the shuffled fit's excess.
+    X, y = load_diabetes(return_X_y=True)
+    X, y = StandardScaler().fit_transform(X), (y - y.mean()) / y.std()
+    optimum = GDRegressor(tol=1e-12, max_iter=10_000).fit(X, y).history_["loss"][-1]
+    excess = {}
+    for shuffle in (True, "blocks"):
+        losses = [
+            GDRegressor(
+                solver="minibatch", batch_size=batch_size, shuffle=shuffle,
+                max_iter=100, tol=None, random_state=seed,
+            ).fit(X, y).history_["loss"][-1]
+            for seed in range(3)
+        ]  # fmt: skip
+        excess[shuffle] = np.mean(losses) / optimum - 1.0
+    assert 0 < excess["blocks"] < 2.0 * excess[True]

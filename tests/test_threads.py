@@ -30,6 +30,7 @@ from skgd._kernels import dense_epoch
 from skgd._lazy import LazyDispatcher
 from skgd._losses import regression_loss
 from skgd._optimizers import make_optimizer
+from skgd._threads import in_background
 
 # Short fits: max_iter is the point, not convergence.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -231,3 +232,59 @@ def test_a_fitted_estimator_predicts_from_threads(estimator):
     for got in run_together([outputs] * N_THREADS):
         for method, value, reference in zip(methods, got, expected, strict=True):
             assert_array_equal(value, reference, err_msg=method)
+
+
+# --- the look-ahead epoch ---------------------------------------------------------
+
+LOOKAHEAD_CASES = {
+    "online": {},
+    "minibatch": dict(solver="minibatch", batch_size=16),
+    "adaptive rate": dict(learning_rate="adaptive", eta0=0.05, n_iter_no_change=2),
+    "early stopping": dict(early_stopping=True, n_iter_no_change=3),
+    "cumulative l1": dict(penalty="l1", alpha=1e-3, l1_step="cumulative"),
+    "averaged": dict(average=50, momentum=0.5),
+    "divergence recovery": dict(
+        eta0=3.0, learning_rate="constant", divergence_recovery=6
+    ),
+}
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("case", LOOKAHEAD_CASES)
+def test_an_epoch_run_ahead_gives_the_same_fit(monkeypatch, case, sparse):
+    # From LOOKAHEAD_MIN_ENTRIES on, the next stochastic epoch runs on a copy
+    # of the state beside the pass that evaluates the last one, and is kept
+    # only if training goes on from that state: the fit, its history and the
+    # random stream that partial_fit continues must be those of epochs run
+    # one after the other. The cases make the loop drop a speculative epoch
+    # (a rate divided on a plateau, a retried divergent epoch, a stop).
+    import skgd._solver as solver_module
+
+    X, y = problem("regression", 1, sparse=sparse)
+    params = dict(solver="online", max_iter=30, random_state=0)
+    estimator = GDRegressor(**{**params, **LOOKAHEAD_CASES[case]})
+    started = []
+
+    def counted(func, *args):
+        started.append(func)
+        return in_background(func, *args)
+
+    def fit_twice(min_entries):
+        monkeypatch.setattr(solver_module, "LOOKAHEAD_MIN_ENTRIES", min_entries)
+        fitted = clone(estimator).fit(X, y)
+        first = fitted_state(fitted)
+        if case == "divergence recovery":
+            assert fitted.history_["lr_halvings"][-1] > 0, "nothing diverged"
+        # partial_fit continues the fit's stream of shuffles
+        fitted.set_params(early_stopping=False).partial_fit(X, y)
+        return first, fitted_state(fitted)
+
+    monkeypatch.setattr(solver_module, "in_background", counted)
+    ahead = fit_twice(0)
+    assert started, "no epoch ran ahead"
+    started.clear()
+    one_by_one = fit_twice(np.inf)
+    assert not started
+    for got, expected in zip(ahead, one_by_one, strict=True):
+        for name, value in expected.items():
+            assert_array_equal(got[name], value, err_msg=name)
