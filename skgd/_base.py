@@ -12,9 +12,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import (
@@ -36,6 +37,7 @@ from ._solver import (
     train,
 )
 from ._stopping import OptimalityStopping, Stopping
+from ._threads import all_finite
 from ._trainers import trainer_class
 from .schedules import make_schedule
 
@@ -142,6 +144,21 @@ def _warn_if_badly_scaled(X, intercept):
             DataScaleWarning,
             stacklevel=6,  # the user's fit call
         )
+
+
+def validate_rows(estimator, X, y="no_validation", **check_params):
+    """scikit-learn's ``validate_data``, with the test that every entry of
+    ``X`` is finite summed in threads (:func:`~skgd._threads.all_finite`);
+    only data that fails it meets scikit-learn's own check, which names
+    the problem."""
+    validated = validate_data(estimator, X, y, ensure_all_finite=False, **check_params)
+    X = validated[0] if isinstance(validated, tuple) else validated
+    values = X.data if sp.issparse(X) else X
+    if not get_config()["assume_finite"] and not all_finite(values):
+        assert_all_finite(
+            values, estimator_name=type(estimator).__name__, input_name="X"
+        )
+    return validated
 
 
 def _is_dask_collection(data):
@@ -857,7 +874,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self)
-        X = validate_data(
+        X = validate_rows(
             self, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
             reset=False,
         )  # fmt: skip

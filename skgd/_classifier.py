@@ -11,9 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
 
-from ._base import BaseGD
+from ._base import BaseGD, validate_rows
 from ._docstrings import fill_doc
 from ._losses import CLASSIFICATION_LOSSES, classification_loss, loss_functions
 
@@ -260,7 +259,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
             )
 
     def _validate_targets(self, X, y, reset):
-        X, y = validate_data(
+        X, y = validate_rows(
             self, X, y, reset=reset, accept_sparse=("csr", "csc"),
             dtype=[np.float64, np.float32],
         )  # fmt: skip

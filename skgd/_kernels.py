@@ -633,3 +633,25 @@ def csr_loss_and_gradient(
                 _sparse_add(grad[j], gj, data, indices, lo, hi)
                 grad[j, d] += gj * intercept
     return total
+
+
+@lazy_njit(
+    [
+        types.void(ft[::1], it[::1], types.float64[::1])
+        for ft in FLOAT_TYPES
+        for it in (types.int32, types.int64)
+    ],
+    cache=True,
+    nogil=True,
+    fastmath=FASTMATH,
+)
+def csr_squared_row_norms(data, indptr, out):
+    """``out[i] = sum(data[indptr[i]:indptr[i + 1]] ** 2)`` in float64: the
+    squared norms of CSR rows, without the copy of ``data`` that squaring it
+    with numpy makes (200k x 50k tf-idf rows: 5 against 25 ms in threads)."""
+    for i in range(indptr.shape[0] - 1):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            v = np.float64(data[k])
+            s += v * v
+        out[i] = s

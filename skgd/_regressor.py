@@ -5,9 +5,8 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import validate_data
 
-from ._base import BaseGD
+from ._base import BaseGD, validate_rows
 from ._docstrings import fill_doc
 from ._losses import REGRESSION_LOSSES, loss_functions, regression_loss
 
@@ -211,7 +210,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     # --- hooks -------------------------------------------------------------------
 
     def _validate_targets(self, X, y, reset):
-        return validate_data(
+        return validate_rows(
             self, X, y, reset=reset, accept_sparse=("csr", "csc"),
             dtype=[np.float64, np.float32], multi_output=True, y_numeric=True,
         )  # fmt: skip

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -272,6 +273,32 @@ CATALOGUE = [
         lambda: GDRegressor().fit(np.where(X > 1, np.nan, X), Y),
         ValueError,
         r"Input X contains NaN",
+    ),
+    Case(
+        "NaN in sparse X",
+        lambda: GDClassifier().fit(sp.csr_matrix(np.where(X > 1, np.nan, X)), Y > 0),
+        ValueError,
+        r"Input X contains NaN",
+    ),
+    Case(
+        # rows enough for a finiteness test in threads, the culprit in the last
+        "infinity in a large F-ordered X",
+        lambda: GDRegressor().fit(
+            np.asfortranarray(np.vstack([np.ones((150_000, 2)), [[np.inf, 0.0]]])),
+            np.ones(150_001),
+        ),
+        ValueError,
+        r"Input X contains infinity",
+    ),
+    Case(
+        "infinity in a large C-ordered X to predict",
+        lambda: (
+            GDRegressor()
+            .fit(X, Y)
+            .predict(np.vstack([np.ones((150_000, 3)), [[0.0, 0.0, -np.inf]]]))
+        ),
+        ValueError,
+        r"Input X contains infinity",
     ),
     Case(
         "infinite y",
