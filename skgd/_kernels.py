@@ -183,14 +183,15 @@ def _cumulative_l1(theta, j, f, q, u, scale):
 
 
 @nb.njit(inline="always")
-def _prox_and_average(theta, averaged, average_start, eta, t, l1):
+def _prox_and_average(theta, averaged, average_start, eta, t, l1, scale):
     # The L1 proximal step (soft-thresholding gives exact zeros), then the
     # running mean of the iterates from update ``average_start`` on (averaged
-    # SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``).
+    # SGD, Polyak & Juditsky 1992, as scikit-learn's ``average``). The
+    # coefficients are ``scale`` times ``theta``'s.
     n_outputs, width = theta.shape
     d = width - 1
     if l1 > 0.0:
-        threshold = eta * l1
+        threshold = eta * l1 / scale
         for j in range(n_outputs):
             for f in range(d):
                 w = theta[j, f]
@@ -200,7 +201,7 @@ def _prox_and_average(theta, averaged, average_start, eta, t, l1):
                     theta[j, f] = w + threshold
                 else:
                     theta[j, f] = 0.0
-    _average_step(theta, averaged, average_start, t, 1.0)
+    _average_step(theta, averaged, average_start, t, scale)
 
 
 @nb.njit(inline="always")
@@ -218,7 +219,7 @@ def _finish_block(
         # A product with intercept = 0 would turn an infinite gradient into NaN.
         G[j, d] = G[j, d] * (inv_m * intercept) if intercept != 0.0 else 0.0
     update(theta, G, state, eta, t, hyper)
-    _prox_and_average(theta, averaged, average_start, eta, t, l1)
+    _prox_and_average(theta, averaged, average_start, eta, t, l1, 1.0)
 
 
 @lazy_njit(
@@ -237,8 +238,9 @@ def dense_online_epoch(
 ):  # fmt: skip
     """:func:`dense_epoch` for online plain SGD (``batch_size`` 1, ``plain``;
     ``state``, ``update`` and ``hyper`` unused), with the step applied in the
-    pass that forms the gradient: the same arithmetic, in two passes over the
-    row instead of five, and nothing per sample but the sample's own work.
+    pass that forms the gradient: the same steps (up to rounding), in at most
+    two passes over the row instead of five, and nothing per sample but the
+    sample's own work.
 
     A kernel of its own, so that an online fit compiles only this (measured
     on a fresh install: 3.3 s, against 5-7 s for both paths in one kernel).
@@ -246,22 +248,28 @@ def dense_online_epoch(
     running total, instead of the proximal step; ``pa`` takes the
     passive-aggressive steps of ``_online_steps``.
     """
+    # theta[:, :-1] = scale * v, as in csr_online_epoch: the L2 shrink is one
+    # multiplication of ``scale``, and a sample whose loss has no slope (a
+    # hinge margin met, mostly) costs its prediction alone, not a second
+    # pass over theta (measured: a hinge epoch over 200k x 100, 89% of the
+    # margins met, 39.7 -> 32.9 ms).
     n_outputs, width = theta.shape
     d = width - 1
     p = np.empty(n_outputs, dtype=X.dtype)
     g = np.empty(n_outputs, dtype=X.dtype)
     steps = np.empty(n_outputs, dtype=np.float64)
     cumulative = q.shape[0] > 0
+    scale = 1.0
     total = 0.0
     for position in range(order.shape[0]):
         _prefetch_dense(X, Y, W, order, position)
         i = order[position]
         x = X[i]
         for j in range(n_outputs):
-            s = theta[j, d] * intercept
+            s = 0.0
             for f in range(d):
                 s += theta[j, f] * x[f]
-            p[j] = s
+            p[j] = scale * s + theta[j, d] * intercept
         value = loss(p, Y[i], W[i], g, loss_params)
         total += value
         _clip(g)
@@ -281,21 +289,33 @@ def dense_online_epoch(
             for j in range(n_outputs):
                 steps[j] = eta * g[j]
         shrink = _l2_shrink(eta, l2)
+        if shrink <= 0.0 or scale * shrink < 1e-9:
+            for j in range(n_outputs):
+                for f in range(d):
+                    theta[j, f] *= scale * shrink
+            scale = 1.0
+        else:
+            scale *= shrink
         for j in range(n_outputs):
             step = steps[j]
-            for f in range(d):
-                theta[j, f] = shrink * theta[j, f] - step * x[f]
-            if intercept != 0.0:
-                theta[j, d] -= step * intercept
+            if step != 0.0:
+                scaled = step / scale
+                for f in range(d):
+                    theta[j, f] -= scaled * x[f]
+                if intercept != 0.0:
+                    theta[j, d] -= step * intercept
         t = t0 + position + 1
         if cumulative:
-            _average_step(theta, averaged, average_start, t, 1.0)
+            _average_step(theta, averaged, average_start, t, scale)
             u[0] += eta * l1
             for j in range(n_outputs):
                 for f in range(d):
-                    _cumulative_l1(theta, j, f, q, u[0], 1.0)
+                    _cumulative_l1(theta, j, f, q, u[0], scale)
         else:
-            _prox_and_average(theta, averaged, average_start, eta, t, l1)
+            _prox_and_average(theta, averaged, average_start, eta, t, l1, scale)
+    for j in range(n_outputs):
+        for f in range(d):
+            theta[j, f] *= scale
     return total
 
 

@@ -13,9 +13,9 @@ How often the parameters move is the *solver*:
   rule). One trial costs one evaluation of the objective, about one batch
   iteration, so the solvers compare fairly per epoch.
 
-``online`` is ``minibatch`` with ``batch_size=1`` (literally: the same
-kernel), and ``minibatch`` with ``batch_size >= n_samples`` takes the same
-steps as ``batch``.
+``online`` is ``minibatch`` with ``batch_size=1`` (the same steps; plain
+SGD has faster kernels of its own, equal up to rounding), and ``minibatch``
+with ``batch_size >= n_samples`` takes the same steps as ``batch``.
 
 The two solvers that land on the exact optimum by themselves have trainers
 of their own, subclasses of :class:`Trainer` chosen in ``_trainers``:
