@@ -30,8 +30,8 @@ from ._penalties import make_penalty
 from ._sgd_compat import SGDAttributesMixin
 from ._solver import (
     DETERMINISTIC_SOLVERS,
-    History,
     Objective,
+    Records,
     TrainingState,
     largest_row_curvature,
     train,
@@ -159,6 +159,11 @@ def validate_rows(estimator, X, y="no_validation", **check_params):
             values, estimator_name=type(estimator).__name__, input_name="X"
         )
     return validated
+
+
+def _nan_last(score):
+    # A sort key under which NaN (an epoch without validation) is the worst.
+    return -math.inf if math.isnan(score) else score
 
 
 def _is_dask_collection(data):
@@ -854,23 +859,26 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         for name, value in self._fitted_parameters(reported).items():
             setattr(self, name, value)
         self.t_ = state.t + 1
-        records = history.as_arrays()
-        theta_path = records.pop("theta", None)
+        theta_path = history.records.pop("theta", None)
         if theta_path is not None:
             path = [self._fitted_parameters(theta) for theta in theta_path]
-            records["coef"] = np.array([p["coef_"] for p in path])
-            records["intercept"] = np.array([p["intercept_"] for p in path])
+            history.records["coef"] = [p["coef_"] for p in path]
+            history.records["intercept"] = [p["intercept_"] for p in path]
         if continuing:
             self.n_iter_ += n_run
-            self.history_ = History.concatenate(self.history_, records)
+            self.history_ = self.history_.extended(history)
         else:
             self.n_iter_ = n_run
-            self.history_ = records
-        self.loss_curve_ = list(self.history_["loss"])
+            self.history_ = Records.of(history)
+        self.loss_curve_ = self.history_.as_list("loss")
         if "val_score" in self.history_:
-            scores = self.history_["val_score"]
-            self.validation_scores_ = list(scores)
-            self.best_validation_score_ = float(np.nanmax(scores))
+            self.validation_scores_ = self.history_.as_list("val_score")
+            # The best so far: the best of earlier calls, then this call's.
+            best = getattr(self, "best_validation_score_", -math.inf)
+            scores = history.records.get("val_score", [])
+            self.best_validation_score_ = float(
+                max([best if continuing else -math.inf, *scores], key=_nan_last)
+            )
 
     def _decision(self, X):
         check_is_fitted(self)

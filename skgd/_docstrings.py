@@ -296,10 +296,11 @@ eta0_ : float
     The initial learning rate in effect (``eta0``, or the automatic step).""",
     "loss_curve_": """\
 loss_curve_ : list of float
-    The training objective after each epoch.""",
+    The training objective after each epoch; ``partial_fit`` extends the
+    same list, as MLPRegressor's.""",
     "history_": """\
-history_ : dict of ndarray
-    Per-epoch records of equal length: ``'loss'`` (training objective),
+history_ : mapping of str to ndarray
+    A read-only dict of per-epoch records of equal length: ``'loss'`` (training objective),
     ``'learning_rate'`` (of the epoch's last update; the accepted step for
     ``'accelerated'``), ``'grad_norm'`` (norm of the gradient of the
     objective's smooth part after the epoch: with an L1 penalty it need not
@@ -309,8 +310,10 @@ history_ : dict of ndarray
     ``'lr_halvings'`` (divergence recoveries so far), ``'time'`` (seconds
     since the fit began) and, with validation data, ``'val_score'``; with
     ``record_coef``, ``'coef'`` and ``'intercept'`` stacked per epoch.
-    ``partial_fit`` appends. With ``average``, the records describe the
-    optimizer's last iterate, not the averaged ``coef_``.""",
+    ``partial_fit`` appends, at the cost of its own epochs only (a record
+    that only some calls make is NaN elsewhere; the ``'coef'`` path is kept
+    while every call records it). With ``average``, the records describe
+    the optimizer's last iterate, not the averaged ``coef_``.""",
     "validation_scores_": """\
 validation_scores_ : list of float
     The validation score after each epoch (with ``early_stopping``, or

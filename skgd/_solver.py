@@ -26,6 +26,7 @@ of their own, subclasses of :class:`Trainer` chosen in ``_trainers``:
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,7 +43,13 @@ from ._kernels import (
 from ._losses import regression_loss
 from ._penalties import Penalty, squared_norm
 from ._stopping import optimality_residual
-from ._threads import MIN_BLOCK_ENTRIES, in_background, map_blocks, row_blocks
+from ._threads import (
+    MIN_BLOCK_ENTRIES,
+    can_overlap,
+    in_background,
+    map_blocks,
+    row_blocks,
+)
 
 # An epoch whose objective exceeds this multiple of the objective at the
 # start of training (or at zero coefficients, whichever is larger) has
@@ -552,12 +559,14 @@ class Trainer:
     def looks_ahead(self):
         """Whether the next epoch may run beside the objective's pass: for
         the stochastic solvers, whose epochs need the objective's value only,
-        on data in memory large enough to gain from it."""
+        on data in memory large enough to gain from it, where two threads
+        are allowed."""
         return (
             self.solver in STOCHASTIC_SOLVERS
             and not self.running_loss
             and isinstance(self.objective, Objective)
             and self.objective.size >= LOOKAHEAD_MIN_ENTRIES
+            and can_overlap()
         )
 
     def epoch_value(self, state, more):
@@ -769,25 +778,81 @@ class History:
             if key in self.records:
                 self.records[key].append(value)
 
-    def as_arrays(self):
-        return {
-            key: np.asarray(value, dtype=np.float64)
-            for key, value in self.records.items()
-        }
 
-    @staticmethod
-    def concatenate(old, new):
-        """Records of two runs in a row (``partial_fit`` calls); a key only one
-        run has is NaN-filled for the other, or dropped if not a scalar."""
+class Records(Mapping):
+    """``history_``: every record of the epochs since the last ``fit``, each
+    an array with one entry per epoch (a read-only mapping, used as a dict).
+
+    ``partial_fit`` appends its epochs to the lists its previous records
+    hold (:meth:`extended`), so a stream of calls costs each call its own
+    epochs only; rebuilding the arrays at every call made a long stream
+    quadratic (20 000 calls of 100 rows: 1.3 -> 2.7 ms a call). The arrays
+    are built when first read.
+
+    Records share lists with the records they extend, up to their own
+    ``size``: a holder that finds the lists longer than that (an estimator
+    rolled back after a failed call, or a shallow copy extended by another)
+    copies its part before appending.
+    """
+
+    def __init__(self, lists, size):
+        self._lists = lists
+        self._size = size
+        self._arrays = {}
+
+    @classmethod
+    def of(cls, history):
+        """The records of one run (a :class:`History`)."""
+        return cls(dict(history.records), len(history.records["loss"]))
+
+    def extended(self, history):
+        """These records followed by those of ``history`` (a later run). A
+        record only one of them has is NaN-filled for the other's epochs, or
+        dropped if it is a path of arrays (``coef``, ``intercept``)."""
+        size, new = self._size, history.records
+        if all(len(values) == size for values in self._lists.values()):
+            lists = dict(self._lists)  # the lists themselves grow in place
+        else:
+            lists = {key: values[:size] for key, values in self._lists.items()}
+        n_new = len(new["loss"])
         merged = {}
-        for key in dict.fromkeys([*old, *new]):
-            parts = [
-                run[key] if key in run else np.full(len(run["loss"]), np.nan)
-                for run in (old, new)
-            ]
-            if all(np.ndim(part) == np.ndim(parts[0]) for part in parts):
-                merged[key] = np.concatenate(parts)
-        return merged
+        for key in dict.fromkeys([*lists, *new]):
+            old, added = lists.get(key), new.get(key)
+            if old is None or added is None:
+                known = old or added
+                if known and np.ndim(known[0]) > 0:
+                    continue
+                old = [math.nan] * size if old is None else old
+                added = [math.nan] * n_new if added is None else added
+            old.extend(added)
+            merged[key] = old
+        return Records(merged, size + n_new)
+
+    def as_list(self, key):
+        """Record ``key`` as a list of floats: the list itself, which later
+        ``partial_fit`` calls extend in place (``loss_curve_``, as
+        MLPRegressor's)."""
+        values = self._lists[key]
+        return values if len(values) == self._size else values[: self._size]
+
+    def __getitem__(self, key):
+        array = self._arrays.get(key)
+        if array is None:
+            values = self._lists[key][: self._size]
+            array = self._arrays[key] = np.asarray(values, dtype=np.float64)
+        return array
+
+    def __iter__(self):
+        return iter(self._lists)
+
+    def __len__(self):
+        return len(self._lists)
+
+    def __repr__(self):
+        return repr(dict(self))
+
+    def __getstate__(self):  # the arrays are rebuilt on reading
+        return {"_lists": self._lists, "_size": self._size, "_arrays": {}}
 
 
 AUTO_ADVICE = "eta0='auto', "

@@ -75,13 +75,19 @@ def all_finite(values):
         values = values.reshape(-1, 1)
     n_rows = values.shape[0]
     if not (values.flags.c_contiguous and n_rows):
-        return bool(np.isfinite(np.sum(values)))
+        return bool(np.isfinite(np.sum(values, dtype=np.float64)))
     with np.errstate(over="ignore", invalid="ignore"):
-        sums = map_blocks(
-            lambda k, start, stop: np.sum(values[start:stop]),
+        sums = map_blocks(  # (float32 too summed in float64, as scikit-learn)
+            lambda k, start, stop: np.sum(values[start:stop], dtype=np.float64),
             row_blocks(n_rows, values.shape[1]),
         )
         return bool(np.isfinite(np.sum(sums)))
+
+
+def can_overlap():
+    """Whether a second thread may run beside this one: scikit-learn's
+    thread count (``OMP_NUM_THREADS``, ``threadpool_limits``) allows two."""
+    return _openmp_effective_n_threads() >= 2
 
 
 def in_background(func, *args):

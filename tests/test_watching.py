@@ -1,6 +1,7 @@
 """Watching training: callbacks, history, distance to the exact answer,
 divergence recovery and validation while streaming."""
 
+import copy
 import os
 import subprocess
 import sys
@@ -149,6 +150,38 @@ def test_history_grows_with_partial_fit_and_gradient_vanishes():
     # Full-batch descent with the 1/L step on a strongly convex quadratic:
     # the gradient norm falls geometrically.
     assert est.history_["grad_norm"][-1] < 1e-3 * est.history_["grad_norm"][0]
+
+
+def test_partial_fit_appends_to_the_history_in_place():
+    # A stream of calls must cost each call its own epochs: the records grow
+    # in place (loss_curve_ is one list throughout, as MLPRegressor's), and
+    # a record only some calls have is NaN-filled (validation scores) or, a
+    # path of arrays, dropped. A shallow copy extended apart leaves the
+    # other's records as they were.
+    X, y = regression_data()
+    est = GDRegressor(solver="online", random_state=0)
+    est.partial_fit(X, y)
+    curve = est.loss_curve_
+    est.partial_fit(X, y, validation_data=(X, y))
+    est.partial_fit(X, y)
+    assert est.loss_curve_ is curve and len(curve) == 3
+    np.testing.assert_array_equal(est.history_["loss"], curve)
+    scores = est.history_["val_score"]
+    assert np.isnan(scores[[0, 2]]).all() and scores[1] == est.best_validation_score_
+    assert est.validation_scores_[1] == scores[1]
+
+    twin = copy.copy(est)
+    est.partial_fit(X[:50], y[:50])
+    twin.partial_fit(X[50:], y[50:])
+    assert len(est.history_["loss"]) == len(twin.history_["loss"]) == 4
+    np.testing.assert_array_equal(est.history_["loss"][:3], twin.history_["loss"][:3])
+    assert est.history_["loss"][3] != twin.history_["loss"][3]
+    assert est.loss_curve_ == list(est.history_["loss"])
+    assert twin.loss_curve_ == list(twin.history_["loss"])
+
+    recorded = est.set_params(record_coef=True).partial_fit(X, y)
+    assert "coef" not in recorded.history_  # only the last call has the path
+    assert set(recorded.history_) == set(twin.history_)
 
 
 # --- distance to the exact answer ------------------------------------------------------
