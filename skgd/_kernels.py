@@ -128,6 +128,7 @@ def _stochastic_signature(ft, x_types):
         types.boolean,  # plain: the update rule is sgd without momentum
         ft[:, ::1], types.float64[::1],  # cumulative L1: q, u (empty: proximal)
         types.int64,  # passive-aggressive: 0 (no), 1 (PA-I) or 2 (PA-II)
+        types.uint8[::1],  # cancel: set to 1 to end the epoch early
     )  # fmt: skip
 
 
@@ -234,7 +235,7 @@ def _finish_block(
 )
 def dense_online_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa, cancel,
 ):  # fmt: skip
     """:func:`dense_epoch` for online plain SGD (``batch_size`` 1, ``plain``;
     ``state``, ``update`` and ``hyper`` unused), with the step applied in the
@@ -262,6 +263,8 @@ def dense_online_epoch(
     scale = 1.0
     total = 0.0
     for position in range(order.shape[0]):
+        if cancel[0]:
+            break
         _prefetch_dense(X, Y, W, order, position)
         i = order[position]
         x = X[i]
@@ -331,7 +334,7 @@ def dense_online_epoch(
 )
 def dense_epoch(
     X, Y, W, order, batch_size, theta, state, averaged, average_start, etas, t0,
-    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa,
+    loss, loss_params, update, hyper, l2, l1, intercept, plain, q, u, pa, cancel,
 ):  # fmt: skip
     """One pass over ``X[order]`` in blocks of ``batch_size`` (1: online).
 
@@ -342,7 +345,8 @@ def dense_epoch(
     ``batch_size / m`` times as far as the others, which biases the fixed
     point without shuffling and breaks the exact once-per-epoch sample
     weights that make random reshuffling converge fast. Returns the sum of
-    the weighted losses seen on the way.
+    the weighted losses seen on the way. A ``cancel[0]`` set (from another
+    thread) ends the epoch at the next block, its work to be discarded.
 
     Online plain SGD (``plain``: sgd without momentum, one sample per
     update) has a faster kernel of its own, :func:`dense_online_epoch`, which
@@ -358,6 +362,8 @@ def dense_epoch(
     n = order.shape[0]
     n_blocks = (n + batch_size - 1) // batch_size
     for block in range(n_blocks):
+        if cancel[0]:
+            break
         start = block * batch_size
         stop = min(start + batch_size, n)
         G[:] = 0.0
@@ -398,7 +404,7 @@ def dense_epoch(
 def csr_online_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
     average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
-    plain, q, u, pa,
+    plain, q, u, pa, cancel,
 ):  # fmt: skip
     """:func:`csr_epoch` for online plain SGD without L1 or with SGD's
     cumulative L1 (non-empty ``q``): O(nnz) per sample until averaging
@@ -419,6 +425,8 @@ def csr_online_epoch(
     scale = 1.0
     total = 0.0
     for position in range(order.shape[0]):
+        if cancel[0]:
+            break
         _prefetch_csr(data, indices, indptr, Y, W, order, position)
         i = order[position]
         lo, hi = indptr[i], indptr[i + 1]
@@ -486,7 +494,7 @@ def csr_online_epoch(
 def csr_epoch(
     data, indices, indptr, Y, W, order, batch_size, theta, state, averaged,
     average_start, etas, t0, loss, loss_params, update, hyper, l2, l1, intercept,
-    plain, q, u, pa,
+    plain, q, u, pa, cancel,
 ):  # fmt: skip
     """:func:`dense_epoch` for a CSR matrix given by its three arrays.
 
@@ -505,6 +513,8 @@ def csr_epoch(
     n = order.shape[0]
     n_blocks = (n + batch_size - 1) // batch_size
     for block in range(n_blocks):
+        if cancel[0]:
+            break
         start = block * batch_size
         stop = min(start + batch_size, n)
         G[:] = 0.0
@@ -657,8 +667,9 @@ def csr_loss_and_gradient(
 
 @lazy_njit(
     [
-        types.void(ft[::1], it[::1], types.float64[::1])
+        types.void(data, it[::1], types.float64[::1])
         for ft in FLOAT_TYPES
+        for data in (ft[::1], types.Array(ft, 1, "C", readonly=True))
         for it in (types.int32, types.int64)
     ],
     cache=True,

@@ -473,6 +473,7 @@ class Lookahead:
     state: TrainingState
     l1_state: tuple
     rng_state: tuple
+    cancel: np.ndarray  # set to end the epoch early
     future: object  # of the epoch's (rate, loss total)
 
 
@@ -581,17 +582,19 @@ class Trainer:
         """
         if more and self.looks_ahead and self._ahead is None:
             l1_state = tuple(array.copy() for array in self.l1_state(state.theta))
-            ahead = state.copy()
+            ahead, cancel = state.copy(), np.zeros(1, dtype=np.uint8)
             self._ahead = Lookahead(
-                state.copy(), ahead, l1_state, self.rng.get_state(),
-                in_background(self._stochastic_epoch, ahead, l1_state),
+                state.copy(), ahead, l1_state, self.rng.get_state(), cancel,
+                in_background(self._stochastic_epoch, ahead, l1_state, cancel),
             )  # fmt: skip
         return self.evaluate(state)
 
     def drop_lookahead(self):
-        """Forget a speculative epoch (waiting for it to end) and its draws."""
+        """Forget a speculative epoch and its draws: the epoch ends at its
+        next sample (or block), and the random state is put back."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
+            ahead.cancel[0] = 1
             ahead.future.exception()  # wait; an error of the dropped epoch is moot
             self.rng.set_state(ahead.rng_state)
 
@@ -716,10 +719,12 @@ class Trainer:
         self._average(state)
         return rate
 
-    def _stochastic_epoch(self, state, l1_state):
+    def _stochastic_epoch(self, state, l1_state, cancel=None):
         """One online or mini-batch epoch from ``state`` (updated in place),
         the cumulative L1 totals ``l1_state`` likewise: its last rate and the
-        sum of the losses it met."""
+        sum of the losses it met. Setting ``cancel[0]`` from another thread
+        ends it early, to be discarded."""
+        cancel = np.zeros(1, dtype=np.uint8) if cancel is None else cancel
         batch_size = 1 if self.solver == "online" else self.batch_size
         order = self.epoch_order(batch_size)
         n_updates = -(-len(order) // batch_size)
@@ -738,6 +743,7 @@ class Trainer:
             state.t, obj.loss.function(state.theta.dtype), obj.loss.params_array,
             opt.function(state.theta.dtype), opt.hyper_array, obj.penalty.l2,
             obj.penalty.l1, float(obj.intercept), plain, q, u, self.passive_aggressive,
+            cancel,
         )  # fmt: skip
         state.t += n_updates
         state.epoch += 1

@@ -281,22 +281,28 @@ CATALOGUE = [
         r"Input X contains NaN",
     ),
     Case(
-        # rows enough for a finiteness test in threads, the culprit in the last
-        "infinity in a large F-ordered X",
+        # entries enough (2**19) for a finiteness test in row blocks in
+        # threads, the culprit in the last block
+        "infinity in a large X",
         lambda: GDRegressor().fit(
-            np.asfortranarray(np.vstack([np.ones((150_000, 2)), [[np.inf, 0.0]]])),
-            np.ones(150_001),
+            np.vstack([np.ones((300_000, 2)), [[np.inf, 0.0]]]), np.ones(300_001)
         ),
         ValueError,
         r"Input X contains infinity",
     ),
     Case(
-        "infinity in a large C-ordered X to predict",
+        "NaN in a large X to predict",
         lambda: (
             GDRegressor()
             .fit(X, Y)
-            .predict(np.vstack([np.ones((150_000, 3)), [[0.0, 0.0, -np.inf]]]))
+            .predict(np.vstack([np.ones((200_000, 3)), [[0.0, 0.0, np.nan]]]))
         ),
+        ValueError,
+        r"Input X contains NaN",
+    ),
+    Case(
+        "infinity in an F-ordered X",
+        lambda: GDRegressor().fit(np.asfortranarray(np.where(X > 1, np.inf, X)), Y),
         ValueError,
         r"Input X contains infinity",
     ),

@@ -783,6 +783,23 @@ def test_fit_does_not_modify_its_inputs(solver, layout, method):
     assert np.all(np.isfinite(theta_of(est)))
 
 
+@pytest.mark.parametrize("solver", ["auto", "online", "saga"])
+def test_read_only_sparse_data_fits_as_writeable(solver):
+    # joblib's workers (GridSearchCV(n_jobs=2)) see memory-mapped, read-only
+    # arrays. Every pass that sizes the step (the row norms that choose the
+    # solver and set the online and SAGA steps) must take them as they are.
+    X = sp.random(2000, 50, density=0.2, format="csr", random_state=0)
+    y = X @ np.random.RandomState(0).standard_normal(50)
+    params = dict(solver=solver, max_iter=5, tol=None, random_state=0)
+    writeable = GDRegressor(**params).fit(X, y)
+    X.data.flags.writeable = False
+    read_only = GDRegressor(**params).fit(X, y)
+    assert read_only.solver_ == writeable.solver_
+    # (equal but for rounding: the full-batch passes take read-only CSR
+    # through scipy's products rather than the compiled pass)
+    np.testing.assert_allclose(read_only.coef_, writeable.coef_, rtol=1e-12)
+
+
 # --- unscaled data with the defaults --------------------------------------------------
 
 

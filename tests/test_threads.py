@@ -26,7 +26,7 @@ from sklearn.multioutput import MultiOutputRegressor
 
 import skgd
 from skgd import GDClassifier, GDRegressor
-from skgd._kernels import dense_epoch
+from skgd._kernels import dense_epoch, dense_online_epoch
 from skgd._lazy import LazyDispatcher
 from skgd._losses import regression_loss
 from skgd._optimizers import make_optimizer
@@ -122,7 +122,7 @@ def test_python_runs_while_a_kernel_runs():
             X, Y, W, rows, batch_size, theta, sgd.init_state(theta.shape, X.dtype),
             np.zeros_like(theta), 0, etas, 0, loss.kernel, loss.params_array,
             sgd.kernel, sgd.hyper_array, 0.0, 0.0, 1.0, True,
-            np.zeros((0, 0)), np.zeros(1), 0,
+            np.zeros((0, 0)), np.zeros(1), 0, np.zeros(1, dtype=np.uint8),
         )  # fmt: skip
 
     epoch(order[:10])
@@ -235,6 +235,30 @@ def test_a_fitted_estimator_predicts_from_threads(estimator):
 
 
 # --- the look-ahead epoch ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel", [dense_online_epoch, dense_epoch])
+def test_a_cancelled_epoch_ends_at_once(kernel):
+    # A speculative epoch that training will not keep is cancelled through a
+    # flag its kernel reads before each sample or block: set before the
+    # call, the kernel takes no step.
+    rng = np.random.RandomState(0)
+    X, Y, W = (
+        rng.standard_normal((50, 3)),
+        rng.standard_normal((50, 1)),
+        np.ones((50, 1)),
+    )
+    loss = regression_loss("squared_error", 0.1)
+    sgd = make_optimizer("sgd", momentum=0.0, nesterov=False, beta_1=0, beta_2=0, rho=0)
+    theta = np.zeros((1, 4))
+    total = kernel(
+        X, Y, W, np.arange(50), 1, theta, sgd.init_state(theta.shape, X.dtype),
+        np.zeros_like(theta), 0, np.full(50, 0.1), 0, loss.kernel, loss.params_array,
+        sgd.kernel, sgd.hyper_array, 0.0, 0.0, 1.0, True, np.zeros((0, 0)),
+        np.zeros(1), 0, np.ones(1, dtype=np.uint8),
+    )  # fmt: skip
+    assert total == 0.0 and not np.any(theta)
+
 
 LOOKAHEAD_CASES = {
     "online": {},
