@@ -673,7 +673,6 @@ class Trainer:
                 )
             if self.running_loss:
                 self.record_running_loss(state, self.epoch_total)
-            return rate
         state.epoch += 1
         return rate
 
@@ -746,7 +745,6 @@ class Trainer:
             cancel,
         )  # fmt: skip
         state.t += n_updates
-        state.epoch += 1
         return float(rates[-1]), total
 
     def record_running_loss(self, state, total):
