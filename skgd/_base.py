@@ -161,11 +161,6 @@ def validate_rows(estimator, X, y="no_validation", **check_params):
     return validated
 
 
-def _nan_last(score):
-    # A sort key under which NaN (an epoch without validation) is the worst.
-    return -math.inf if math.isnan(score) else score
-
-
 def _is_dask_collection(data):
     # Checked by type, so that dask stays an optional import.
     return type(data).__module__.split(".")[0] == "dask"
@@ -624,6 +619,8 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
             self.__dict__.clear()
             self.__dict__.update(before)
             self.__dict__.update(callbacks)
+            if "history_" in before:  # lists the failed call may have grown
+                self._expose_history()
             raise
 
     def _train_from(
@@ -864,21 +861,34 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
             path = [self._fitted_parameters(theta) for theta in theta_path]
             history.records["coef"] = [p["coef_"] for p in path]
             history.records["intercept"] = [p["intercept_"] for p in path]
+        scored_before = continuing and "val_score" in self.history_
         if continuing:
             self.n_iter_ += n_run
             self.history_ = self.history_.extended(history)
         else:
             self.n_iter_ = n_run
             self.history_ = Records.of(history)
+        self._expose_history()
+        if "val_score" in self.history_:
+            # The best so far: that of the earlier calls, then this call's
+            # scores (NaN while no epoch has one).
+            earlier = [self.best_validation_score_] if scored_before else []
+            scores = [
+                score
+                for score in [*earlier, *history.records.get("val_score", [])]
+                if not math.isnan(score)
+            ]
+            self.best_validation_score_ = float(max(scores, default=math.nan))
+        else:  # a fit without validation: no scores of an earlier fit
+            for name in ("validation_scores_", "best_validation_score_"):
+                self.__dict__.pop(name, None)
+
+    def _expose_history(self):
+        """``loss_curve_`` and ``validation_scores_``: lists of ``history_``
+        (grown in place by later ``partial_fit`` calls)."""
         self.loss_curve_ = self.history_.as_list("loss")
         if "val_score" in self.history_:
             self.validation_scores_ = self.history_.as_list("val_score")
-            # The best so far: the best of earlier calls, then this call's.
-            best = getattr(self, "best_validation_score_", -math.inf)
-            scores = history.records.get("val_score", [])
-            self.best_validation_score_ = float(
-                max([best if continuing else -math.inf, *scores], key=_nan_last)
-            )
 
     def _decision(self, X):
         check_is_fitted(self)

@@ -300,7 +300,8 @@ loss_curve_ : list of float
     same list, as MLPRegressor's.""",
     "history_": """\
 history_ : mapping of str to ndarray
-    A read-only dict of per-epoch records of equal length: ``'loss'`` (training objective),
+    Per-epoch records of equal length, as read-only arrays in a mapping
+    (``dict(history_)`` makes a dict of them): ``'loss'`` (training objective),
     ``'learning_rate'`` (of the epoch's last update; the accepted step for
     ``'accelerated'``), ``'grad_norm'`` (norm of the gradient of the
     objective's smooth part after the epoch: with an L1 penalty it need not

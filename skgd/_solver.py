@@ -785,7 +785,8 @@ class History:
 
 class Records(Mapping):
     """``history_``: every record of the epochs since the last ``fit``, each
-    an array with one entry per epoch (a read-only mapping, used as a dict).
+    a read-only array with one entry per epoch (a mapping, not a dict:
+    ``dict(history_)`` makes one).
 
     ``partial_fit`` appends its epochs to the lists its previous records
     hold (:meth:`extended`), so a stream of calls costs each call its own
@@ -844,6 +845,7 @@ class Records(Mapping):
         if array is None:
             values = self._lists[key][: self._size]
             array = self._arrays[key] = np.asarray(values, dtype=np.float64)
+            array.flags.writeable = False  # shared by every reader
         return array
 
     def __iter__(self):
@@ -855,8 +857,10 @@ class Records(Mapping):
     def __repr__(self):
         return repr(dict(self))
 
-    def __getstate__(self):  # the arrays are rebuilt on reading
-        return {"_lists": self._lists, "_size": self._size, "_arrays": {}}
+    def __getstate__(self):  # its own epochs; the arrays are rebuilt on reading
+        size = self._size
+        lists = {k: v if len(v) == size else v[:size] for k, v in self._lists.items()}
+        return {"_lists": lists, "_size": size, "_arrays": {}}
 
 
 AUTO_ADVICE = "eta0='auto', "

@@ -184,6 +184,42 @@ def test_partial_fit_appends_to_the_history_in_place():
     assert set(recorded.history_) == set(twin.history_)
 
 
+def test_a_failed_partial_fit_leaves_the_curves_as_the_history(monkeypatch):
+    # The lists loss_curve_ and validation_scores_ are history_'s own, grown
+    # in place; a call that fails after growing them must leave them as the
+    # rolled-back history_ has them.
+    import skgd._base
+
+    X, y = regression_data()
+    est = GDRegressor(solver="online", random_state=0)
+    est.partial_fit(X, y, validation_data=(X, y))
+    est.partial_fit(X, y, validation_data=(X, y))
+
+    def fail(self):
+        raise RuntimeError("a callback failed")
+
+    monkeypatch.setattr(skgd._base.EpochCallbacks, "end_fit", fail)
+    with pytest.raises(RuntimeError):
+        est.partial_fit(X, y, validation_data=(X, y))
+    assert est.n_iter_ == 2
+    assert est.loss_curve_ == list(est.history_["loss"]) and len(est.loss_curve_) == 2
+    np.testing.assert_array_equal(est.validation_scores_, est.history_["val_score"])
+
+
+def test_best_validation_score_is_that_of_this_fits_epochs():
+    X, y = regression_data()
+    est = GDRegressor(solver="online", early_stopping=True, random_state=0).fit(X, y)
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    est.set_params(early_stopping=False).fit(X, y)  # no scores: none kept
+    assert not hasattr(est, "best_validation_score_")
+    assert not hasattr(est, "validation_scores_")
+    est.partial_fit(X, y)
+    est.partial_fit(X, y, validation_data=(X[:20], -y[:20]))  # a bad score
+    scores = est.history_["val_score"]
+    assert np.isnan(scores[:-1]).all()
+    assert est.best_validation_score_ == scores[-1] < 0
+
+
 # --- distance to the exact answer ------------------------------------------------------
 
 
