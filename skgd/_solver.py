@@ -74,6 +74,9 @@ STOCHASTIC_SOLVERS = ("online", "minibatch")
 # the epoch's kernel is one core's work and the pass would leave the other
 # idle. Below, a thread's hand-off costs about what the overlap saves.
 LOOKAHEAD_MIN_ENTRIES = MIN_BLOCK_ENTRIES
+# A look-ahead copies the state twice and compares it once: it is taken
+# where X holds at least this many times the state's entries.
+STATE_COPIES_PER_EPOCH = 8
 
 # The solvers that can measure their own distance from the optimum, and so
 # stop on it (``_stopping.OptimalityStopping``).
@@ -422,6 +425,11 @@ class TrainingState:
             self.intercept,
         )  # fmt: skip
 
+    @property
+    def size(self):
+        """The numbers it holds: what a copy of it moves."""
+        return self.theta.size + self.optimizer_state.size + self.averaged.size
+
     def same_as(self, other):
         """Whether training would go on from ``other`` exactly as from here."""
         return (
@@ -580,14 +588,19 @@ class Trainer:
         same random state as it would have later, so the fit is the same,
         bit for bit; a dropped epoch puts the random state back.
         """
-        if more and self.looks_ahead and self._ahead is None:
-            l1_state = tuple(array.copy() for array in self.l1_state(state.theta))
-            ahead, cancel = state.copy(), np.zeros(1, dtype=np.uint8)
-            self._ahead = Lookahead(
-                state.copy(), ahead, l1_state, self.rng.get_state(), cancel,
-                in_background(self._stochastic_epoch, ahead, l1_state, cancel),
-            )  # fmt: skip
+        if more and self._ahead is None and self.looks_ahead:
+            self._start_lookahead(state)
         return self.evaluate(state)
+
+    def _start_lookahead(self, state):
+        if state.size * STATE_COPIES_PER_EPOCH > self.objective.size:
+            return  # (wide multi-class rows: copying the state costs more)
+        l1_state = tuple(array.copy() for array in self.l1_state(state.theta))
+        ahead, cancel = state.copy(), np.zeros(1, dtype=np.uint8)
+        self._ahead = Lookahead(
+            state.copy(), ahead, l1_state, self.rng.get_state(), cancel,
+            in_background(self._stochastic_epoch, ahead, l1_state, cancel),
+        )  # fmt: skip
 
     def drop_lookahead(self):
         """Forget a speculative epoch and its draws: the epoch ends at its
