@@ -392,18 +392,20 @@ GDRegressor().fit(X, y)
 t3 = time.perf_counter()
 GDRegressor(solver="minibatch", random_state=0).fit(X, y)
 t4 = time.perf_counter()
-import skgd._kernels, skgd._losses, skgd._optimizers
+import skgd._kernels.passes, skgd._kernels.stochastic, skgd.objective.losses
+import skgd.steps.optimizers
 from numba.core.dispatcher import Dispatcher
-from skgd._lazy import LazyDispatcher
+from skgd._kernels.lazy import LazyDispatcher
 hits = misses = 0
-for module in (skgd._kernels, skgd._losses, skgd._optimizers):
+for module in (skgd._kernels.passes, skgd._kernels.stochastic, skgd.objective.losses,
+               skgd.steps.optimizers):
     for obj in vars(module).values():
         if isinstance(obj, (Dispatcher, LazyDispatcher)):
             hits += sum(obj.stats.cache_hits.values())
             misses += sum(obj.stats.cache_misses.values())
 print(json.dumps(dict(
     deps=t1 - t0, skgd=t2 - t1, fit_batch=t3 - t2, fit_minibatch=t4 - t3,
-    hits=hits, misses=misses, cache_path=skgd._kernels.dense_epoch.stats.cache_path,
+    hits=hits, misses=misses, cache_path=skgd._kernels.stochastic.dense_epoch.stats.cache_path,
 )))
 """
 

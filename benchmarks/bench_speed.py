@@ -65,7 +65,7 @@ from sklearn.linear_model import _stochastic_gradient as sgd_module
 
 import skgd
 from skgd import GDClassifier, GDRegressor
-from skgd import _kernels as skgd_kernels
+from skgd._kernels import stochastic as skgd_kernels
 
 # Warm-up fits run on this many rows: every code path compiled, little time.
 WARMUP_ROWS = 2000
@@ -394,7 +394,7 @@ NOTES = [
     "Kernel rows: the marginal time of one more batch iteration or minibatch "
     "epoch (the difference of two fits' times, run by run), or for online fits "
     "the time spent inside the compiled epoch kernels during the whole fits "
-    "(skgd._kernels' dense_/csr_online_epoch and dense_/csr_epoch, one call per epoch; SGD's "
+    "(skgd._kernels.stochastic's dense_/csr_online_epoch and dense_/csr_epoch, one call per epoch; SGD's "
     "_plain_sgd64, one call for all epochs), wrapped with a timer.",
     "Whole-call rows: fit(X, y) as a user times it (validation, copies, the "
     "step estimate, the objective after each epoch, the Python around the "

@@ -4,10 +4,10 @@
 """
 
 from . import schedules
-from ._base import DataScaleWarning
-from ._classifier import GDClassifier
-from ._exact import closed_form_solution, objective_gap, training_objective
-from ._regressor import GDRegressor
+from ._estimators.classifier import GDClassifier
+from ._estimators.data import DataScaleWarning
+from ._estimators.regressor import GDRegressor
+from .objective.exact import closed_form_solution, objective_gap, training_objective
 
 __version__ = "0.1.0"
 

@@ -29,8 +29,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from ._classifier import GDClassifier
-from ._regressor import GDRegressor
+from ._estimators.classifier import GDClassifier
+from ._estimators.regressor import GDRegressor
 
 TASKS = {
     "diabetes": (load_diabetes, "regression"),

@@ -35,9 +35,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.class_weight import compute_class_weight
 
-from skgd import GDClassifier
-from skgd._base import DataScaleWarning
-from skgd._losses import log_loss, multinomial_log_loss
+from skgd import DataScaleWarning, GDClassifier
+from skgd.objective.losses import log_loss, multinomial_log_loss
 
 # Every solver the estimator accepts, read from its own parameter validation
 # so that a new solver is tested without editing this file.

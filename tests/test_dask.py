@@ -386,7 +386,7 @@ def test_early_stopping_is_refused():
 def test_missing_dask_names_the_extra(monkeypatch):
     X, y = regression()
     X_dask, y_dask = to_dask(X, y)
-    monkeypatch.delitem(sys.modules, "skgd._dask")
+    monkeypatch.delitem(sys.modules, "skgd._estimators.dask")
     monkeypatch.setitem(sys.modules, "dask.array", None)  # import dask.array fails
     with pytest.raises(ImportError, match=r"pip install skgd\[dask\]"):
         GDRegressor().fit(X_dask, y_dask)

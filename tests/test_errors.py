@@ -733,7 +733,7 @@ UNREACHABLE = {
 def _raises_in_source():
     """``(place, longest literal text)`` of every ``raise`` with a message in skgd."""
     found = []
-    for path in sorted(pathlib.Path(skgd.__file__).parent.glob("*.py")):
+    for path in sorted(pathlib.Path(skgd.__file__).parent.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
                 continue

@@ -1,4 +1,4 @@
-"""Kernels compile each signature at its first use (``skgd._lazy``)."""
+"""Kernels compile each signature at its first use (``skgd._kernels.lazy``)."""
 
 import threading
 
@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from numba import types
 
-from skgd._lazy import first_class, lazy_njit
-from skgd._losses import loss_signature, regression_loss
+from skgd._kernels.lazy import first_class, lazy_njit
+from skgd._kernels.signatures import loss_signature
+from skgd.objective.losses import regression_loss
 
 SIGNATURES = [
     types.float64(ft[::1], types.float64) for ft in (types.float64, types.float32)

@@ -4,7 +4,7 @@ Every loss the estimators can build is called exactly as the solvers call it
 (``loss(p, y, w, g, params) -> value`` on one sample's C-contiguous rows) and
 compared with the pure-NumPy oracle in ``reference.py``; its derivative is
 also checked against central finite differences of its own value. The same
-is done for the full objective (:class:`skgd._solver.Objective`), penalties
+is done for the full objective (:class:`skgd.objective.Objective`), penalties
 included.
 """
 
@@ -14,15 +14,15 @@ import pytest
 import reference
 import scipy.sparse as sp
 
-from skgd import _losses
-from skgd._losses import (
+from skgd.objective import Objective
+from skgd.objective import losses as _losses
+from skgd.objective.losses import (
     CLASSIFICATION_LOSSES,
     REGRESSION_LOSSES,
     classification_loss,
     regression_loss,
 )
-from skgd._penalties import make_penalty
-from skgd._solver import Objective
+from skgd.objective.penalties import make_penalty
 
 # Huber / epsilon-insensitive width: not a default, so a kernel that ignored
 # ``params`` would be caught.

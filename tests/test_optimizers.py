@@ -8,7 +8,7 @@ from sklearn.linear_model import ElasticNet, Lasso
 
 from skgd import GDClassifier, GDRegressor, closed_form_solution, objective_gap
 from skgd import schedules as S
-from skgd._optimizers import (
+from skgd.steps.optimizers import (
     ADAPTIVE_EPS,
     OPTIMIZERS,
     adagrad_update,

@@ -685,7 +685,7 @@ def test_divergence_advice_fits_an_automatic_eta0():
     # eta0='auto' no longer diverges on the data that once showed this (the
     # normalised optimizers' first step is bounded now), so check the advice
     # itself: it suggests eta0='auto' only to a user who does not have it.
-    from skgd._solver import _divergence_message
+    from skgd.training.loop import _divergence_message
 
     assert "eta0='auto'" not in _divergence_message(3, np.inf, 1.0, 0.5, True)
     assert "eta0='auto'" in _divergence_message(3, np.inf, 1.0, 0.5, False)

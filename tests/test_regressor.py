@@ -1079,7 +1079,7 @@ def test_sparse_input_matches_dense(solver, extra, sparse_format):
 
 
 def test_shuffled_blocks_visit_every_row_once_in_contiguous_blocks():
-    from skgd._solver import shuffled_blocks
+    from skgd.solvers.base import shuffled_blocks
 
     rng = np.random.RandomState(0)
     rows = np.arange(1003)

@@ -26,11 +26,11 @@ from sklearn.multioutput import MultiOutputRegressor
 
 import skgd
 from skgd import GDClassifier, GDRegressor
-from skgd._kernels import dense_epoch, dense_online_epoch
-from skgd._lazy import LazyDispatcher
-from skgd._losses import regression_loss
-from skgd._optimizers import make_optimizer
-from skgd._threads import in_background
+from skgd._kernels.lazy import LazyDispatcher
+from skgd._kernels.stochastic import dense_epoch, dense_online_epoch
+from skgd._kernels.threads import in_background
+from skgd.objective.losses import regression_loss
+from skgd.steps.optimizers import make_optimizer
 
 # Short fits: max_iter is the point, not convergence.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -43,8 +43,8 @@ def compiled_entry_points():
     """The compile options of every numba dispatcher skgd defines (the lazily
     compiled kernels' too), but those inlined into their callers."""
     found = []
-    for module_info in pkgutil.iter_modules(skgd.__path__):
-        module = importlib.import_module(f"skgd.{module_info.name}")
+    for module_info in pkgutil.walk_packages(skgd.__path__, "skgd."):
+        module = importlib.import_module(module_info.name)
         for name, obj in vars(module).items():
             if getattr(obj, "__module__", None) != module.__name__:
                 continue
@@ -282,7 +282,7 @@ def test_an_epoch_run_ahead_gives_the_same_fit(monkeypatch, case, sparse):
     # random stream that partial_fit continues must be those of epochs run
     # one after the other. The cases make the loop drop a speculative epoch
     # (a rate divided on a plateau, a retried divergent epoch, a stop).
-    import skgd._solver as solver_module
+    import skgd.solvers.stochastic as solver_module
 
     X, y = problem("regression", 1, sparse=sparse)
     params = dict(solver="online", max_iter=30, random_state=0)

@@ -188,7 +188,7 @@ def test_a_failed_partial_fit_leaves_the_curves_as_the_history(monkeypatch):
     # The lists loss_curve_ and validation_scores_ are history_'s own, grown
     # in place; a call that fails after growing them must leave them as the
     # rolled-back history_ has them.
-    import skgd._base
+    import skgd._estimators.base
 
     X, y = regression_data()
     est = GDRegressor(solver="online", random_state=0)
@@ -198,7 +198,7 @@ def test_a_failed_partial_fit_leaves_the_curves_as_the_history(monkeypatch):
     def fail(self):
         raise RuntimeError("a callback failed")
 
-    monkeypatch.setattr(skgd._base.EpochCallbacks, "end_fit", fail)
+    monkeypatch.setattr(skgd._estimators.base.EpochCallbacks, "end_fit", fail)
     with pytest.raises(RuntimeError):
         est.partial_fit(X, y, validation_data=(X, y))
     assert est.n_iter_ == 2

@@ -5,7 +5,7 @@ signatures when the docs are built, so the table cannot drift from the code;
 only the notes are written here. A scikit-learn parameter without a note is a
 build warning (an error with ``-W``): the page must say what became of it. A
 new skgd parameter without a note gets the first sentence of its shared
-docstring (``skgd._docstrings``), so adding one never breaks the build.
+docstring (``skgd._estimators.docstrings``), so adding one never breaks the build.
 """
 
 import inspect
@@ -17,7 +17,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from skgd import GDClassifier, GDRegressor
-from skgd._docstrings import SHARED
+from skgd._estimators.docstrings import SHARED
 
 logger = logging.getLogger(__name__)
 

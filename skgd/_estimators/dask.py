@@ -8,7 +8,7 @@ result (a loss and a gradient, or parameters) the driver combines:
 
 - ``solver="batch"`` (and ``"perturbation"``): the objective is a sum over
   rows, so the blocks' sums of losses and gradients add up to the numpy
-  path's, and the one training loop (:func:`skgd._solver.train`) runs on top
+  path's, and the one training loop (:func:`skgd.training.loop.train`) runs on top
   unchanged: one pass over the cluster's data per iteration, the same
   iterates, the same stopping rule.
 - ``solver="online"`` and ``"minibatch"``: iterative parameter mixing
@@ -32,18 +32,17 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._penalties import Penalty, make_penalty
-from ._solver import (
+from ..objective.curvature import (
     EXACT_CURVATURE_MAX_FEATURES,
-    STOCHASTIC_SOLVERS,
-    Objective,
-    Trainer,
     largest_row_curvature,
     row_curvatures,
     top_eigenvalue,
     weighted_gram,
-    weighted_gram_matvec,
 )
+from ..objective.objective import Objective, weighted_gram_matvec
+from ..objective.penalties import Penalty, make_penalty
+from ..solvers import SOLVERS
+from .data import prepare_rows
 
 try:
     import dask
@@ -54,6 +53,7 @@ except ImportError as error:
         "with: pip install skgd[dask]"
     ) from error
 
+from ..solvers.mixing import MixingSolver  # noqa: E402 (needs dask, checked above)
 
 # Rows of a block densified at once to form the Gram matrix: with at most
 # EXACT_CURVATURE_MAX_FEATURES float64 columns, a few MB.
@@ -95,24 +95,22 @@ def fit_dask(
     )
     optimizer = estimator._optimizer()
     state = estimator._starting_state(
-        incremental, continuing, coef_init, intercept_init,
-        (objective.n_outputs, objective.n_features + 1), objective.dtype, optimizer,
+        incremental, continuing, coef_init, intercept_init, optimizer,
+        (objective.n_outputs, objective.n_features + 1), objective.dtype,
     )  # fmt: skip
-    if not estimator.fit_intercept:
-        state.theta[:, -1] = 0.0
     rng = estimator._rng if continuing else check_random_state(estimator.random_state)
     estimator._rng = rng
-    eta0 = estimator._initial_rate(objective, state, optimizer, continuing)
-    mixing = estimator._solver in STOCHASTIC_SOLVERS
-    trainer = estimator._make_trainer(
-        objective, optimizer, eta0, rng, None, MixingTrainer if mixing else None
-    )
+    mixing = estimator._solver in ("online", "minibatch")
+    solver = estimator._make_solver(
+        objective, state, optimizer, rng, None, continuing,
+        MixingSolver if mixing else None,
+    )  # fmt: skip
     validation = None
     if validation_data is not None:
         validation = estimator._validation_score(*validation_data)
 
     return estimator._run_training(
-        trainer, state, X, y, sample_weight, validation, incremental, continuing,
+        solver, state, X, y, sample_weight, validation, incremental, continuing,
         warning_depth=2,  # fit_dask sits between _train_from and _run_training
     )  # fmt: skip
 
@@ -235,7 +233,8 @@ def _prepare_block(spec, X, y, sample_weight, mean_weight, classes):
     normalised ``W`` (see ``BaseGD._fit`` and ``BaseGD._training_weights``)."""
     spec = copy.copy(spec)  # tasks may share it within a process; the hooks write to it
     X, y = spec._validate_targets(X, y, reset=True)
-    X = spec._prepare_X(X)
+    solver_class = SOLVERS.get(spec.solver)  # None for 'auto': lay rows out for any
+    X = prepare_rows(X, solver_class is None or solver_class.walks_rows, False)
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=X.dtype, ensure_non_negative=True
     )
@@ -290,7 +289,7 @@ class DaskObjective:
         )
 
     def curvature(self):
-        """:func:`skgd._solver.largest_curvature` of all the blocks' rows."""
+        """:func:`skgd.objective.objective.largest_curvature` of all the blocks' rows."""
         size = self.n_features + 1
         if size <= EXACT_CURVATURE_MAX_FEATURES:
             gram = sum(self.map(_block_gram, self.intercept))
@@ -302,11 +301,11 @@ class DaskObjective:
         return top_eigenvalue(size, matvec=matvec)
 
     def row_curvature(self):
-        """:func:`skgd._solver.largest_row_curvature`: the largest over the blocks."""
+        """:func:`skgd.objective.curvature.largest_row_curvature`: the largest over the blocks."""
         return max(self.map(_block_row_curvature, self.intercept))
 
     def trace_curvature(self):
-        """:meth:`skgd._solver.Objective.trace_curvature` of all the blocks' rows."""
+        """:meth:`skgd.objective.Objective.trace_curvature` of all the blocks' rows."""
         return sum(self.map(_block_trace_curvature, self.intercept)) / self.n_train
 
 
@@ -342,58 +341,3 @@ def _block_row_curvature(block, intercept):
 def _block_trace_curvature(block, intercept):
     X, _, W = block
     return float(row_curvatures(X, W, intercept).sum())
-
-
-# --- iterative parameter mixing ----------------------------------------------------
-
-
-class MixingTrainer(Trainer):
-    """:class:`Trainer` whose epoch is one local epoch per block, then their mean.
-
-    Each block's epoch is the numpy solver's (the same kernels, schedule and
-    update rule) on the block's rows, from the current state; the mixed state
-    is the mean of the blocks' parameters, optimizer states and averages,
-    weighted by the blocks' sizes.
-    """
-
-    def run_epoch(self, state):
-        objective = self.objective
-        seeds = self.rng.randint(np.iinfo(np.int32).max, size=len(objective.blocks))
-        results = dask.compute(
-            *[
-                dask.delayed(_local_epoch)(
-                    block, objective.spec, objective.n_outputs, self.eta0, state, seed
-                )
-                for block, seed in zip(objective.blocks, seeds, strict=True)
-            ]
-        )
-        weights = objective.sizes / objective.sizes.sum()
-        for name in ("theta", "optimizer_state", "averaged"):
-            mixed = sum(
-                w * getattr(local, name)
-                for w, (local, _, _) in zip(weights, results, strict=True)
-            )
-            getattr(state, name)[...] = mixed
-        largest = int(np.argmax(objective.sizes))
-        state.t = results[largest][0].t
-        state.epoch += 1
-        if self.running_loss:  # the losses every block met on its way
-            self.record_running_loss(state, sum(total for _, _, total in results))
-        return results[largest][1]
-
-
-def _local_epoch(block, spec, n_outputs, eta0, state, seed):
-    """One epoch of the numpy solver on one block's rows, from a copy of ``state``."""
-    X, Y, W = block
-    objective = Objective(
-        X, Y, W, X.shape[0], spec._make_loss(n_outputs),
-        make_penalty(spec.penalty, spec.alpha, spec.l1_ratio), spec._intercept_feature,
-    )  # fmt: skip
-    trainer = Trainer(
-        objective, spec._solver, spec.batch_size, spec._optimizer(), spec._schedule(),
-        eta0, spec.shuffle, np.random.RandomState(seed), np.arange(X.shape[0]),
-        spec._average_start(),
-    )  # fmt: skip
-    state = state.copy()
-    rate = trainer.run_epoch(state)
-    return state, rate, trainer.epoch_total

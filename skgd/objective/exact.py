@@ -5,8 +5,8 @@ import scipy.linalg
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from ._penalties import make_penalty
-from ._solver import Objective
+from .objective import Objective
+from .penalties import make_penalty
 
 
 def _data(estimator, X, y, sample_weight):

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._solver import Trainer
-from ._stopping import optimality_residual
+from ..objective.optimality import optimality_residual
+from .base import Solver
 
 # The step grows by this factor after each iteration once a step has been
 # rejected (before that, it doubles): about 10% per iteration follows a
@@ -55,8 +55,8 @@ MAX_HALVINGS = 60
 
 
 @dataclass
-class AcceleratedTrainer(Trainer):
-    """:class:`~skgd._solver.Trainer` whose epoch is one restarted FISTA iteration.
+class AcceleratedSolver(Solver):
+    """:class:`~skgd.solvers.base.Solver` whose epoch is one restarted FISTA iteration.
 
     The step in effect is ``eta0 * state.lr_factor`` (``eta0`` the first
     one), so it carries over ``partial_fit`` calls; the momentum starts
@@ -71,6 +71,21 @@ class AcceleratedTrainer(Trainer):
     # The gradient-mapping norm that triggers an exact optimality check; it
     # halves each time a check fails (see optimality).
     _trigger: float = field(default=1.0, repr=False)
+
+    name = "accelerated"
+    exact = True
+    own_rule = (
+        "sets its own momentum (Nesterov's, with restart) and step (backtracking)"
+    )
+
+    @classmethod
+    def first_step(cls, objective, settings, theta):
+        """Only a first step: backtracking finds the curvature. The trace
+        bounds the full one (by at most ``n_features + 1`` times) and costs a
+        pass without the Gram matrix or Lanczos."""
+        lipschitz = objective.loss.curvature * objective.trace_curvature()
+        lipschitz += objective.penalty.l2
+        return 1.0 / lipschitz if lipschitz > 0 else 1.0
 
     def start(self, state):
         self._velocity = np.zeros_like(state.theta)

@@ -15,7 +15,7 @@ on a given machine; a different thread count changes the sums' rounding only.
 
 One more thread runs work that overlaps a pass instead of splitting it: the
 next stochastic epoch, started speculatively while the pass that evaluates
-the last one runs (:func:`in_background`, ``_solver.Trainer.epoch_value``).
+the last one runs (:func:`in_background`, ``StochasticSolver.epoch_value``).
 """
 
 import os
@@ -94,7 +94,7 @@ def in_background(func, *args):
     """Start ``func(*args)`` on a thread of its own and return its future.
 
     Not the pool of :func:`map_blocks`: work that waits in the background
-    (a speculative epoch, ``_solver.Trainer``) must never hold up a pass's
+    (a speculative epoch, ``StochasticSolver``) must never hold up a pass's
     blocks, nor wait behind them. The pool has a thread for each of several
     fits running at once (in a threaded grid search), each fit using one.
     """

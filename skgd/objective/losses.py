@@ -22,17 +22,9 @@ from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
-from numba import types
 
-from ._lazy import first_class
-
-FLOAT_TYPES = (types.float64, types.float32)
-
-
-def loss_signature(ft):
-    """The numba signature shared by every loss, for float type ``ft``."""
-    row = ft[::1]
-    return types.float64(row, row, row, row, types.float64[::1])
+from .._kernels.lazy import first_class
+from .._kernels.signatures import loss_signature
 
 
 def _compile(func):

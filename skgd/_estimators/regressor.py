@@ -6,9 +6,9 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseGD, validate_rows
-from ._docstrings import fill_doc
-from ._losses import REGRESSION_LOSSES, loss_functions, regression_loss
+from ..objective.losses import REGRESSION_LOSSES, loss_functions, regression_loss
+from .base import BaseGD, store_parameters, validate_rows
+from .docstrings import fill_doc
 
 
 @fill_doc
@@ -169,43 +169,9 @@ class GDRegressor(RegressorMixin, BaseGD):
         epoch_loss="exact",
         verbose=0,
     ):
-        self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.l1_step = l1_step
-        self.fit_intercept = fit_intercept
-        self.intercept_scaling = intercept_scaling
-        self.solver = solver
-        self.batch_size = batch_size
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.gamma = gamma
-        self.step_size = step_size
-        self.warmup = warmup
-        self.momentum = momentum
-        self.nesterov = nesterov
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.rho = rho
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.restore_best = restore_best
-        self.validation_fraction = validation_fraction
-        self.epsilon = epsilon
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.average = average
-        self.divergence_recovery = divergence_recovery
-        self.divergence_check = divergence_check
-        self.record_coef = record_coef
-        self.epoch_loss = epoch_loss
-        self.verbose = verbose
+        # The signature above is the documentation (help(), numpydoc); the
+        # body only stores it, as scikit-learn asks of __init__.
+        store_parameters(self, locals())
 
     # --- hooks -------------------------------------------------------------------
 

@@ -1,119 +1,32 @@
-"""Compiled inner loops: one call walks a whole epoch (or the whole data).
+"""Compiled epochs of the stochastic solvers: online and mini-batch steps.
 
-The loss and the update rule arrive as first-class functions with fixed
-signatures (see ``_losses`` and ``_optimizers``), so one kernel serves every
-combination and stays in numba's on-disk cache; each signature compiles at
-its first use (``_lazy``). Parameters are one array
-``theta`` of shape ``(n_outputs, n_features + 1)``: the last column is the
-weight of a constant feature ``intercept`` (``intercept_scaling``, or 0
-without an intercept), which the penalties never touch.
+One call walks a whole epoch. The loss and the update rule arrive as
+first-class functions with fixed signatures (``signatures``), so one kernel
+serves every combination and stays in numba's on-disk cache; each signature
+compiles at its first use (``lazy``). Parameters are one array ``theta`` of
+shape ``(n_outputs, n_features + 1)``: the last column is the weight of a
+constant feature ``intercept`` (``intercept_scaling``, or 0 without an
+intercept), which the penalties never touch. Called by
+:mod:`skgd.solvers.stochastic`.
 """
 
 import numba as nb
 import numpy as np
 from numba import types
 
-from ._lazy import lazy_njit
-from ._losses import FLOAT_TYPES, loss_signature
-from ._optimizers import update_signature
-from ._prefetch import prefetch_row, prefetch_span
-
-# Let LLVM reassociate sums and fuse multiply-adds, so the per-row dot
-# products vectorise (measured: the full-batch pass 20 -> 10 ms, an online
-# epoch 45 -> 31 ms at n=200k, d=100). No "nnan"/"ninf": a diverging run
-# must still produce the inf/NaN the training loop detects. Results change
-# by rounding only, and stay deterministic.
-FASTMATH = {"reassoc", "contract"}
-
-# But not for sparse rows: reassociation vectorises their dot products into
-# gather instructions, which measured 2x slower than the scalar loop on the
-# ~50 scattered non-zeros of a text row (a CSR pass 27 -> 14 ms at
-# n=200k, d=50k); fusing multiply-adds alone costs nothing.
-SPARSE_FASTMATH = {"contract"}
-
-# Rows requested this many samples ahead of use (see ``_prefetch``): enough
-# to cover a memory access, few enough to stay in L1.
-PREFETCH_DISTANCE = 4
-
-# The online steps clip each derivative of the loss to this size, as
-# scikit-learn's SGD does (its MAX_DLOSS): a huge feature value then grows
-# the coefficients fast but finitely, instead of overflowing in one step.
-MAX_DLOSS = 1e12
-
-
-@nb.njit(inline="always")
-def _clip(g):
-    for j in range(g.shape[0]):
-        if g[j] > MAX_DLOSS:
-            g[j] = MAX_DLOSS
-        elif g[j] < -MAX_DLOSS:
-            g[j] = -MAX_DLOSS
-
-
-@nb.njit(inline="always")
-def _l2_shrink(eta, l2):
-    # The weight decay factor of one online step: never negative, so a rate
-    # or alpha too large sets the coefficients to zero instead of flipping
-    # and growing them (scikit-learn's SGD scales by the same max(0, .)).
-    return max(0.0, 1.0 - eta * l2)
-
-
-@nb.njit(inline="always")
-def _prefetch_dense(X, Y, W, order, position):
-    ahead = position + PREFETCH_DISTANCE
-    if ahead < order.shape[0]:
-        row = order[ahead]
-        prefetch_row(X, row)
-        prefetch_row(Y, row)
-        prefetch_row(W, row)
-
-
-@nb.njit(inline="always")
-def _prefetch_csr(data, indices, indptr, Y, W, order, position):
-    # Two stages: where a row starts is itself a random read, so its
-    # ``indptr`` entries are requested twice as far ahead as its non-zeros
-    # (measured: a shuffled text epoch 46 -> 42 ms).
-    n = order.shape[0]
-    further = position + 2 * PREFETCH_DISTANCE
-    if further < n:
-        prefetch_span(indptr, order[further], order[further] + 2)
-    ahead = position + PREFETCH_DISTANCE
-    if ahead < n:
-        row = order[ahead]
-        lo, hi = indptr[row], indptr[row + 1]
-        prefetch_span(data, lo, hi)
-        prefetch_span(indices, lo, hi)
-        prefetch_row(Y, row)
-        prefetch_row(W, row)
-
-
-@nb.njit(inline="always")
-def _sparse_dot(row, data, indices, lo, hi):
-    # sum(row[indices[k]] * data[k] for k in lo:hi). Unsigned positions: numba
-    # then drops the negative-index wraparound of every access (measured: a
-    # CSR product pass 16.7 -> 12.4 ms on 200k x 50k, scipy's X @ w 12.1).
-    s = 0.0
-    k, stop = np.uintp(lo), np.uintp(hi)
-    while k < stop:
-        s += row[np.uintp(indices[k])] * data[k]
-        k += np.uintp(1)
-    return s
-
-
-@nb.njit(inline="always")
-def _sparse_add(row, scale, data, indices, lo, hi):
-    # row[indices[k]] += scale * data[k] for k in lo:hi (as _sparse_dot).
-    k, stop = np.uintp(lo), np.uintp(hi)
-    while k < stop:
-        f = np.uintp(indices[k])
-        row[f] += scale * data[k]
-        k += np.uintp(1)
-
-
-def dense_matrix_types(ft):
-    """The C-ordered matrices of float type ``ft`` a dense kernel takes:
-    writeable, and read-only (memory-mapped data), which numba types apart."""
-    return (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
+from .common import (
+    FASTMATH,
+    SPARSE_FASTMATH,
+    _clip,
+    _l2_shrink,
+    _prefetch_csr,
+    _prefetch_dense,
+    _sparse_add,
+    _sparse_dot,
+    dense_matrix_types,
+)
+from .lazy import lazy_njit
+from .signatures import FLOAT_TYPES, loss_signature, update_signature
 
 
 def _stochastic_signature(ft, x_types):
@@ -350,7 +263,7 @@ def dense_epoch(
 
     Online plain SGD (``plain``: sgd without momentum, one sample per
     update) has a faster kernel of its own, :func:`dense_online_epoch`, which
-    alone takes ``plain``, ``q``, ``u`` and ``pa`` into account (``_solver``
+    alone takes ``plain``, ``q``, ``u`` and ``pa`` into account (``solvers.stochastic``
     picks it; :func:`stochastic_kernel`).
     """
     n_outputs, width = theta.shape
@@ -549,142 +462,3 @@ def stochastic_kernel(sparse, plain, batch_size, l1, cumulative_l1):
     if sparse:
         return csr_online_epoch if online and (l1 == 0 or cumulative_l1) else csr_epoch
     return dense_online_epoch if online else dense_epoch
-
-
-@lazy_njit(
-    [
-        types.float64(
-            ft[:, ::1],
-            ft[:, ::1],
-            ft[:, ::1],
-            ft[:, ::1],
-            types.FunctionType(loss_signature(ft)),
-            types.float64[::1],
-        )  # fmt: skip
-        for ft in FLOAT_TYPES
-    ],
-    cache=True,
-    nogil=True,
-)
-def loss_rows(P, Y, W, G, loss, loss_params):
-    """Weighted loss of every row of predictions ``P``; derivatives into ``G``."""
-    total = 0.0
-    for i in range(P.shape[0]):
-        total += loss(P[i], Y[i], W[i], G[i], loss_params)
-    return total
-
-
-def _objective_signature(ft, x_types):
-    return types.float64(
-        # Y, W, theta, and the gradient, accumulated in float64 whatever the data
-        *x_types, ft[:, ::1], ft[:, ::1], ft[:, ::1], types.float64[:, ::1],
-        types.FunctionType(loss_signature(ft)), types.float64[::1],
-        types.float64, types.boolean,  # intercept, with_gradient
-    )  # fmt: skip
-
-
-@lazy_njit(
-    [
-        _objective_signature(ft, (x,))
-        for ft in FLOAT_TYPES
-        for x in dense_matrix_types(ft)
-    ],
-    cache=True,
-    nogil=True,
-    fastmath=FASTMATH,
-)
-def dense_loss_and_gradient(
-    X, Y, W, theta, grad, loss, loss_params, intercept, with_gradient
-):
-    """Sum of the weighted losses at ``theta``; the sum of their gradients into ``grad``.
-
-    One sequential pass over ``X`` does what ``X @ theta.T`` then
-    ``X.T @ G`` do in two, which halves the memory traffic that bounds a
-    full-batch iteration. Without ``with_gradient``, only the losses (and
-    ``grad`` is left alone).
-    """
-    n_outputs, width = theta.shape
-    d = width - 1
-    p = np.empty(n_outputs, dtype=X.dtype)
-    g = np.empty(n_outputs, dtype=X.dtype)
-    if with_gradient:
-        grad[:] = 0.0
-    total = 0.0
-    for i in range(X.shape[0]):
-        x = X[i]
-        for j in range(n_outputs):
-            s = theta[j, d] * intercept
-            for f in range(d):
-                s += theta[j, f] * x[f]
-            p[j] = s
-        total += loss(p, Y[i], W[i], g, loss_params)
-        if not with_gradient:
-            continue
-        for j in range(n_outputs):
-            gj = g[j]
-            if gj != 0.0:
-                for f in range(d):
-                    grad[j, f] += gj * x[f]
-                grad[j, d] += gj * intercept
-    return total
-
-
-@lazy_njit(
-    [
-        _objective_signature(ft, (ft[::1], it[::1], it[::1]))
-        for ft in FLOAT_TYPES
-        for it in (types.int32, types.int64)
-    ],
-    cache=True,
-    nogil=True,
-    fastmath=SPARSE_FASTMATH,
-)
-def csr_loss_and_gradient(
-    data, indices, indptr, Y, W, theta, grad, loss, loss_params, intercept,
-    with_gradient,
-):  # fmt: skip
-    """:func:`dense_loss_and_gradient` for a CSR matrix given by its three arrays."""
-    n_outputs, width = theta.shape
-    d = width - 1
-    p = np.empty(n_outputs, dtype=data.dtype)
-    g = np.empty(n_outputs, dtype=data.dtype)
-    if with_gradient:
-        grad[:] = 0.0
-    total = 0.0
-    for i in range(indptr.shape[0] - 1):
-        lo, hi = indptr[i], indptr[i + 1]
-        for j in range(n_outputs):
-            s = theta[j, d] * intercept
-            p[j] = s + _sparse_dot(theta[j], data, indices, lo, hi)
-        total += loss(p, Y[i], W[i], g, loss_params)
-        if not with_gradient:
-            continue
-        for j in range(n_outputs):
-            gj = g[j]
-            if gj != 0.0:
-                _sparse_add(grad[j], gj, data, indices, lo, hi)
-                grad[j, d] += gj * intercept
-    return total
-
-
-@lazy_njit(
-    [
-        types.void(data, it[::1], types.float64[::1])
-        for ft in FLOAT_TYPES
-        for data in (ft[::1], types.Array(ft, 1, "C", readonly=True))
-        for it in (types.int32, types.int64)
-    ],
-    cache=True,
-    nogil=True,
-    fastmath=FASTMATH,
-)
-def csr_squared_row_norms(data, indptr, out):
-    """``out[i] = sum(data[indptr[i]:indptr[i + 1]] ** 2)`` in float64: the
-    squared norms of CSR rows, without the copy of ``data`` that squaring it
-    with numpy makes (200k x 50k tf-idf rows: 5 against 25 ms in threads)."""
-    for i in range(indptr.shape[0] - 1):
-        s = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            v = np.float64(data[k])
-            s += v * v
-        out[i] = s

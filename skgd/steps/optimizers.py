@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
-from numba import types
 
-from ._lazy import first_class
+from .._kernels.lazy import first_class
+from .._kernels.signatures import update_signature
 
 # Added to the root of the second moment so a parameter whose gradient has
 # always been zero does not divide by zero (Kingma & Ba's value).
@@ -30,14 +30,6 @@ ADAPTIVE_EPS = 1e-8
 
 # eta0='auto' for the rules that normalise the gradient per parameter.
 NORMALISED_ETA0 = 0.01
-
-
-def update_signature(ft):
-    """The numba signature shared by every update rule, for float type ``ft``."""
-    return types.void(
-        ft[:, ::1], ft[:, ::1], ft[:, :, ::1], types.float64, types.int64,
-        types.float64[::1],
-    )  # fmt: skip
 
 
 def _compile(func):

@@ -1,0 +1,17 @@
+"""Compiled code: the loops that walk the data, and what they need to run fast.
+
+- :mod:`~skgd._kernels.passes`: the objective, its gradient and row norms
+  in one pass;
+- :mod:`~skgd._kernels.stochastic`: online and mini-batch epochs;
+- :mod:`~skgd._kernels.saga`: SAGA epochs;
+- :mod:`~skgd._kernels.common`: compile options and inlined helpers;
+- :mod:`~skgd._kernels.signatures`: the types of the loss and update-rule
+  functions the kernels take;
+- :mod:`~skgd._kernels.lazy`: compilation at first use, with the on-disk
+  cache;
+- :mod:`~skgd._kernels.prefetch`: software prefetch of shuffled rows;
+- :mod:`~skgd._kernels.threads`: row blocks in threads, and work in the
+  background.
+
+The bottom layer: it imports nothing else of skgd.
+"""
