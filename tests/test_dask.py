@@ -154,7 +154,11 @@ CASES = [*_regressor_cases(), *_classifier_cases()]
     ids=[case[0] for case in CASES],
 )  # fmt: skip
 def test_batch_on_dask_equals_batch_on_numpy(client, estimator, X, y, sample_weight):
-    reference = fit_quietly(estimator.set_params(random_state=0), X, y, sample_weight)
+    # The numpy fit stops on its duality gap, which skgd does not compute
+    # across dask blocks (there the fit stops on the optimality residual):
+    # the iterates are compared over the same epochs.
+    estimator.set_params(random_state=0, tol=None, max_iter=min(estimator.max_iter, 20))
+    reference = fit_quietly(estimator, X, y, sample_weight)
     ours = fit_quietly(
         estimator.__class__(**estimator.get_params()), *to_dask(X, y, sample_weight)
     )
@@ -181,8 +185,10 @@ def test_batch_on_sparse_blocks_equals_dense_numpy(client):
     X, y = regression()
     X[np.abs(X) < 0.8] = 0.0
     X_dask, y_dask = to_dask(X, y)
-    reference = GDRegressor(max_iter=50).fit(X, y)
-    ours = GDRegressor(max_iter=50).fit(X_dask.map_blocks(sp.csr_matrix), y_dask)
+    reference = GDRegressor(max_iter=20, tol=None).fit(X, y)
+    ours = GDRegressor(max_iter=20, tol=None).fit(
+        X_dask.map_blocks(sp.csr_matrix), y_dask
+    )
     assert_same_fit(ours, reference)
 
 
@@ -194,9 +200,12 @@ def test_batch_stopping_rule_and_convergence_warning_as_on_numpy(client):
     with pytest.warns(ConvergenceWarning, match="Maximum number of epochs"):
         ours = estimator.fit(*to_dask(X, y))
     assert_same_fit(ours, reference)
-    # With the default tol the plateau rule stops both at the same epoch.
+    # With the default tol, numpy stops on its certified duality gap and dask
+    # (no gap across blocks) on the optimality residual: both land.
     reference, ours = GDRegressor().fit(X, y), GDRegressor().fit(*to_dask(X, y))
-    assert ours.n_iter_ == reference.n_iter_ < GDRegressor().max_iter
+    assert ours.n_iter_ < GDRegressor().max_iter and not hasattr(ours, "dual_gap_")
+    best = training_objective(reference, X, y)
+    assert training_objective(ours, X, y) - best <= 1e-6 * best
 
 
 def test_perturbation_on_dask_equals_numpy(client):

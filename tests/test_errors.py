@@ -405,10 +405,10 @@ CATALOGUE = [
     ),
     Case(
         "cumulative L1 outside plain online steps",
-        lambda: GDRegressor(l1_step="cumulative").fit(X, Y),
+        lambda: GDRegressor(solver="batch", l1_step="cumulative").fit(X, Y),
         ValueError,
         r"l1_step='cumulative' is SGD's rule for its own online steps: it needs "
-        r"solver='online', optimizer='sgd' and momentum=0; got solver='auto', "
+        r"solver='online', optimizer='sgd' and momentum=0; got solver='batch', "
         r"optimizer='sgd', momentum=0.0\.",
     ),
     Case(
@@ -516,13 +516,6 @@ CATALOGUE = [
         r"and step \(backtracking\), so learning_rate='invscaling' does not apply; "
         r"use solver='batch' \(or 'online', 'minibatch'\) for descent with "
         r"learning_rate='invscaling', or leave it at 'constant'\.",
-    ),
-    Case(
-        "a schedule for the default solver",
-        lambda: GDRegressor(learning_rate="invscaling").fit(X, Y),
-        ValueError,
-        r"solver='auto' picks 'accelerated' or 'saga', which set their own steps, "
-        r"so learning_rate='invscaling' does not apply; use solver='batch'",
     ),
     Case(
         "divergence to non-finite values",

@@ -84,7 +84,6 @@ EXPLANATIONS = {
     "parameter": r"The '\w+' parameter of GD(Regressor|Classifier) must be",
     "perturbation": r"solver='perturbation' uses no gradient, so \w+=",
     "accelerated": r"solver='accelerated' sets its own .*, so \w+=",
-    "auto": r"solver='auto' picks 'accelerated' or 'saga', .*, so \w+=",
     "saga": r"solver='saga' steps by variance-reduced gradients .*, so \w+=",
     "rprop": r"optimizer='rprop' steps by the sign of the exact gradient and needs "
     r"solver='batch'",
@@ -238,8 +237,9 @@ INVALID = {
 }
 
 
-# The solvers that choose their own update rule and step schedule.
-OWN_RULES = ("perturbation", "accelerated", "saga", "auto")
+# The solvers that choose their own update rule and step schedule ('auto'
+# takes the user's: it runs SGD's solver when SGD's step parameters are set).
+OWN_RULES = ("perturbation", "accelerated", "saga")
 
 
 @st.composite
@@ -286,7 +286,7 @@ def parameters(draw, losses):
         validation_fraction=draw(st.sampled_from([0.1, 0.5])),
         shuffle=draw(st.booleans()),
         average=False
-        if solver in ("accelerated", "saga", "auto")
+        if solver in ("accelerated", "saga")
         else draw(st.sampled_from([False, True, 3])),
         divergence_recovery=draw(st.sampled_from([0, 2])),
         random_state=draw(st.integers(0, 3)),

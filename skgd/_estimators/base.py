@@ -37,8 +37,13 @@ from .data import (
     validate_rows,
     warn_if_badly_scaled,
 )
-from .fitted import expose_history, reported_theta, store_training
-from .params import PARAMETER_CONSTRAINTS, check_combinations
+from .fitted import (
+    expose_history,
+    reported_theta,
+    store_certificate,
+    store_training,
+)
+from .params import PARAMETER_CONSTRAINTS, check_combinations, sgd_steps_solver
 from .sgd_compat import SGDAttributesMixin
 from .starting import starting_state
 
@@ -65,15 +70,16 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         data of the fit under way (:func:`skgd.solvers.choose_solver`)."""
         if self.solver != "auto":
             return self.solver
-        return getattr(self, "_chosen_solver", "auto")
+        chosen = getattr(self, "_chosen_solver", "auto")
+        return chosen if chosen != "auto" else sgd_steps_solver(self)
 
     @property
     def _solver_class(self):
         return SOLVERS[self._solver]
 
     def _choose_solver(self, X, incremental):
-        if self.solver != "auto":
-            return self.solver
+        if self._solver != "auto":
+            return self._solver
         return choose_solver(
             X, self._make_loss(1), self._penalty(), self._intercept_feature, incremental
         )
@@ -301,6 +307,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         store_training(
             self, self._solver, state, history, n_run, continuing, incremental, best
         )
+        store_certificate(self, stopping, solver, state)
         callbacks.end_fit()
         if not incremental and not converged and self.tol is not None:
             warnings.warn(

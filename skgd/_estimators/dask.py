@@ -254,6 +254,10 @@ class DaskObjective:
     adds the penalty once.
     """
 
+    # The duality gap's dual point is per sample and its projection global:
+    # not computed across blocks (the fit stops on the optimality residual).
+    certifiable = False
+
     def __init__(
         self, blocks, sizes, spec, n_outputs, n_features, dtype, n_train, loss,
         penalty, intercept,

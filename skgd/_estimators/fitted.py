@@ -7,6 +7,7 @@ returns (and by a failed call's roll-back).
 import math
 
 from ..training.records import Records
+from ..training.stopping import CertifiedStopping
 
 
 def reported_theta(estimator, state):
@@ -67,3 +68,12 @@ def expose_history(estimator):
     estimator.loss_curve_ = estimator.history_.as_list("loss")
     if "val_score" in estimator.history_:
         estimator.validation_scores_ = estimator.history_.as_list("val_score")
+
+
+def store_certificate(estimator, stopping, solver, state):
+    """``dual_gap_``: the duality gap at the returned parameters, for a fit
+    that stopped on it (absent where the objective has no certificate, and
+    for the solvers that stop on SGD's rule)."""
+    estimator.__dict__.pop("dual_gap_", None)
+    if isinstance(stopping, CertifiedStopping) and stopping.certifying:
+        estimator.dual_gap_ = float(stopping.check(state, solver))

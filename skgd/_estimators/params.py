@@ -13,8 +13,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..objective.penalties import make_penalty
-from ..solvers import AUTO_RULE, SOLVERS
-from ..solvers.base import rule_refusal
+from ..solvers import SOLVERS
 from ..steps.optimizers import OPTIMIZERS
 
 SCHEDULES = {
@@ -152,6 +151,26 @@ def check_combinations(estimator, solver, incremental):
         )
 
 
+def sgd_steps_solver(estimator):
+    """What ``solver='auto'`` takes before seeing the data when the user set
+    how the steps go: ``'batch'`` for Rprop (it needs the exact gradient's
+    sign), ``'online'`` (SGD's own solver) for any other update-rule or
+    schedule parameter away from its neutral value, a numeric ``eta0``, a
+    ``power_t`` other than the default, or ``l1_step='cumulative'``; else
+    ``'auto'`` (the choice waits for the data). A class-name swap from SGD
+    with SGD's step parameters then runs SGD's algorithm instead of failing."""
+    if estimator.optimizer == "rprop":
+        return "batch"
+    default_power_t = type(estimator)().power_t
+    given = (
+        any(getattr(estimator, name) != neutral for name, neutral in NEUTRAL_RULE.items())
+        or estimator.eta0 != "auto"
+        or estimator.power_t != default_power_t
+        or estimator.l1_step == "cumulative"
+    )
+    return "online" if given else "auto"
+
+
 def _penalty(estimator):
     return make_penalty(estimator.penalty, estimator.alpha, estimator.l1_ratio or 0.0)
 
@@ -163,8 +182,6 @@ def _refused_rule(estimator, solver):
         value = getattr(estimator, name)
         if value == neutral:
             continue
-        if solver == "auto":
-            return rule_refusal("auto", AUTO_RULE, name, value, neutral)
         message = SOLVERS[solver].refuse_rule(name, value, neutral)
         if message is not None:
             return message

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from .._kernels.passes import csr_loss_and_gradient, dense_loss_and_gradient, loss_rows
 from .._kernels.threads import map_blocks, row_blocks
+from .certificate import duality_gap
 from .curvature import (
     EXACT_CURVATURE_MAX_FEATURES,
     largest_row_curvature,
@@ -69,6 +70,26 @@ class Objective:
         return (
             float(row_curvatures(self.X, self.W, self.intercept).sum()) / self.n_train
         )
+
+    @property
+    def certifiable(self):
+        """Whether :meth:`duality_gap` can prove more than ``P* >= 0``: a
+        penalty is needed (without one the dual is trivial), and the
+        perceptron's objective has its minimum 0 at zero whatever the data."""
+        penalised = self.penalty.l1 > 0 or self.penalty.l2 > 0
+        return penalised and self.loss.name != "perceptron"
+
+    def duality_gap(self, theta):
+        """``(gap, P(theta))``: the duality gap at ``theta``, an upper bound on
+        ``P(theta) - P*`` (:func:`skgd.objective.certificate.duality_gap`)."""
+        loss = self.loss
+        name = "multinomial" if loss.coupled else loss.name
+        with np.errstate(over="ignore", invalid="ignore"):
+            primal, _, gap = duality_gap(
+                self.X, self.Y, self.W, self.n_train, theta, name, loss.params,
+                self.penalty.l1, self.penalty.l2, self.intercept, P=self.predict(theta),
+            )  # fmt: skip
+        return max(float(gap), 0.0), float(primal)
 
     def value_at_zero(self):
         """The objective of all-zero parameters (no pass over ``X`` needed)."""

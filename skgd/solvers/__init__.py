@@ -57,10 +57,6 @@ SOLVERS = {
 # (1e6 x 50: 7.8 s against 7.0 s).
 AUTO_SAGA_SAMPLES_PER_CONDITION = 1.0
 
-#: Why ``solver='auto'`` refuses the update-rule parameters.
-AUTO_RULE = "picks 'accelerated' or 'saga', which set their own steps"
-
-
 def choose_solver(X, loss, penalty, intercept, incremental):
     """What ``solver='auto'`` means for ``X``: ``'saga'`` for sparse data
     whose samples outnumber SAGA's condition number (the largest row's

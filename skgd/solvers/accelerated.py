@@ -138,6 +138,10 @@ class AcceleratedSolver(Solver):
         objective (computed on the way, unlike the gradient at ``x_{k+1}``)."""
         return self._mapping_norm
 
+    def residual_estimate(self, state):
+        """The gradient mapping's norm at the last iteration (free)."""
+        return self._mapping_norm
+
     def optimality(self, state, threshold):
         # The gradient mapping at y bounds the residual at the new point
         # within a small factor, and costs nothing: only once it is below

@@ -181,6 +181,26 @@ class Solver:
         _, grad = self.objective.evaluate(np.zeros_like(state.theta))
         return float(np.linalg.norm(grad))
 
+    def residual_estimate(self, state):
+        """A free estimate of the optimality residual, which decides when a
+        duality gap is worth computing (the exact residual here, from the
+        gradient the last evaluation formed; inf where there is none: check
+        every time)."""
+        cached = self._cached
+        if cached is None or cached[0] != state.t or cached[2] is None:
+            return math.inf
+        grad = cached[2]
+        return optimality_residual(state.theta, grad, self.objective.penalty.l1)
+
+    def duality_gap(self, state):
+        """``(gap, P(theta))`` at the current parameters; ``(inf, nan)``
+        where the objective cannot certify (no penalty, the perceptron, data
+        on a cluster)."""
+        objective = self.objective
+        if not objective.certifiable:
+            return math.inf, math.nan
+        return objective.duality_gap(state.theta)
+
     def optimality(self, state, threshold):
         """:func:`~skgd.objective.optimality.optimality_residual` at the
         current parameters.

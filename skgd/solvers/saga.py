@@ -80,6 +80,11 @@ class SagaSolver(Solver):
         gradient is computed only to confirm convergence)."""
         return float(np.linalg.norm(self._estimated_gradient(state)))
 
+    def residual_estimate(self, state):
+        """The residual of the table's gradient estimate (free)."""
+        l1 = self.objective.penalty.l1
+        return optimality_residual(state.theta, self._estimated_gradient(state), l1)
+
     def optimality(self, state, threshold):
         l1 = self.objective.penalty.l1
         estimate = optimality_residual(state.theta, self._estimated_gradient(state), l1)
