@@ -17,3 +17,13 @@ def accepts(solver, optimizer="sgd", **params):
     except ValueError:
         return False
     return True
+
+
+def one_vs_rest(solver, Estimator=None):
+    """Parameters that let ``solver`` fit multi-class data: ``solver='sdca'``
+    fits the one-vs-rest losses only (it refuses the multinomial log-loss,
+    test_errors.py), so the tables ask it for the modified Huber loss there
+    (one-vs-rest, with probabilities)."""
+    if solver == "sdca" and Estimator is not GDRegressor:
+        return {"loss": "modified_huber"}
+    return {}

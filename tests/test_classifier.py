@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from combinations import one_vs_rest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_expit, log_softmax, logsumexp, softmax
 from sklearn.base import clone
@@ -677,7 +678,7 @@ def test_float32_trains_in_float32(solver, loss):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_same_random_state_same_model(solver):
     X, y = problem(3)
-    params = dict(solver=solver, tol=None, max_iter=20)
+    params = dict(solver=solver, tol=None, max_iter=20, **one_vs_rest(solver))
     first = GDClassifier(random_state=0, **params).fit(X, y)
     second = GDClassifier(random_state=0, **params).fit(X, y)
     assert_array_equal(first.coef_, second.coef_)

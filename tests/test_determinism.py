@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from combinations import accepts
+from combinations import accepts, one_vs_rest
 
 from skgd import GDClassifier, GDRegressor
 
@@ -58,6 +58,7 @@ def fitted_bytes(est):
 
 def configured(Estimator, solver, optimizer, **params):
     params = {"batch_size": 7, "max_iter": 6, "tol": None, "random_state": 0, **params}
+    params.update(one_vs_rest(solver, Estimator))
     return Estimator(solver=solver, optimizer=optimizer, **params)
 
 
@@ -168,8 +169,10 @@ SCHEDULE_VARIANTS = [
 def test_fit_equals_as_many_partial_fit_epochs(Estimator, solver, optimizer, variant):
     if not accepts(solver, optimizer, **variant):
         pytest.skip(f"solver={solver!r} has no learning-rate schedule")
-    if solver in ("accelerated", "saga", "auto"):
-        pytest.skip(f"solver={solver!r} starts its momentum or table at every call")
+    if solver in ("accelerated", "saga", "sdca", "auto"):
+        pytest.skip(
+            f"solver={solver!r} starts its momentum, table or duals at every call"
+        )
     X, y = data(Estimator)
     params = dict(solver=solver, optimizer=optimizer, batch_size=7, random_state=0)
     params.update(variant)

@@ -509,6 +509,22 @@ CATALOGUE = [
         r"not help\.\)",
     ),
     Case(
+        "sdca without an L2 part",
+        lambda: GDRegressor(solver="sdca", penalty="l1").fit(X, Y),
+        ValueError,
+        r"solver='sdca' needs an L2 part in the penalty \(penalty='l2', or "
+        r"'elasticnet' with l1_ratio < 1, and alpha > 0\); use "
+        r"solver='accelerated' or 'saga' for this penalty\.",
+    ),
+    Case(
+        "sdca for the multinomial log-loss",
+        lambda: GDClassifier(solver="sdca").fit(X, np.arange(30) % 3),
+        ValueError,
+        r"solver='sdca' fits one-vs-rest losses; the multinomial log-loss "
+        r"\(loss='log_loss' with more than two classes\) is fitted by "
+        r"solver='accelerated' or 'saga'\.",
+    ),
+    Case(
         "a schedule for the accelerated solver",
         lambda: GDRegressor(solver="accelerated", learning_rate="invscaling").fit(X, Y),
         ValueError,

@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from combinations import one_vs_rest
 
 from skgd import GDClassifier, GDRegressor, schedules
 
@@ -113,6 +114,7 @@ def continue_training(est, X, y, n_calls=2):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_round_trip_of_a_fitted_model(Estimator, config, round_trip):
     X, y = data(Estimator)
+    config = {**config, **one_vs_rest(config["solver"], Estimator)}
     est = Estimator(max_iter=6, tol=None, random_state=0, **config).fit(X, y)
     restored = ROUND_TRIPS[round_trip](est)
     assert type(restored) is Estimator
@@ -130,6 +132,7 @@ def test_round_trip_of_a_fitted_model(Estimator, config, round_trip):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_pickled_mid_training_resumes_identically(Estimator, config, round_trip):
     X, y = data(Estimator)
+    config = {**config, **one_vs_rest(config["solver"], Estimator)}
     est = continue_training(Estimator(random_state=0, **config), X, y)
     restored = ROUND_TRIPS[round_trip](est)
     continue_training(est, X[::-1], y[::-1])

@@ -85,6 +85,9 @@ EXPLANATIONS = {
     "perturbation": r"solver='perturbation' uses no gradient, so \w+=",
     "accelerated": r"solver='accelerated' sets its own .*, so \w+=",
     "saga": r"solver='saga' steps by variance-reduced gradients .*, so \w+=",
+    "sdca": r"solver='sdca' solves each sample's dual variable exactly.*, so \w+=",
+    "sdca penalty": r"solver='sdca' needs an L2 part in the penalty",
+    "sdca multinomial": r"solver='sdca' fits one-vs-rest losses",
     "rprop": r"optimizer='rprop' steps by the sign of the exact gradient and needs "
     r"solver='batch'",
     "momentum": r"momentum applies to optimizer='sgd' only",
@@ -239,7 +242,7 @@ INVALID = {
 
 # The solvers that choose their own update rule and step schedule ('auto'
 # takes the user's: it runs SGD's solver when SGD's step parameters are set).
-OWN_RULES = ("perturbation", "accelerated", "saga")
+OWN_RULES = ("perturbation", "accelerated", "saga", "sdca")
 
 
 @st.composite
@@ -286,11 +289,16 @@ def parameters(draw, losses):
         validation_fraction=draw(st.sampled_from([0.1, 0.5])),
         shuffle=draw(st.booleans()),
         average=False
-        if solver in ("accelerated", "saga")
+        if solver in ("accelerated", "saga", "sdca")
         else draw(st.sampled_from([False, True, 3])),
         divergence_recovery=draw(st.sampled_from([0, 2])),
         random_state=draw(st.integers(0, 3)),
     )
+    if solver == "sdca" and (
+        params["penalty"] in (None, "l1") or params["alpha"] == 0
+        or (params["penalty"] == "elasticnet" and params["l1_ratio"] == 1.0)
+    ):  # fmt: skip
+        params["alpha"], params["penalty"] = 1e-2, "l2"  # it needs an L2 part
     if params["learning_rate"] == "optimal" and (
         params["alpha"] == 0 or params["penalty"] is None
     ):
@@ -540,9 +548,9 @@ def test_classifier_fits_finitely_or_explains_why(data, config, method, class_we
 GRADIENT_COMBINATIONS = [
     (solver, optimizer)
     for solver in SOLVERS
-    # The accelerated solver backtracks: no eta0 makes it diverge (tested
-    # with the solver).
-    if solver not in ("perturbation", "accelerated", "auto")
+    # The accelerated solver backtracks, sdca takes no step: no eta0 makes
+    # them diverge (tested with the solver).
+    if solver not in ("perturbation", "accelerated", "sdca", "auto")
     for optimizer in OPTIMIZERS
     if accepts(solver, optimizer)
 ]

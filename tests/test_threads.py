@@ -17,6 +17,7 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from combinations import one_vs_rest
 from numba.core.registry import CPUDispatcher
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
@@ -177,7 +178,10 @@ def test_concurrent_fits_are_bit_identical_to_sequential(estimator, solver):
 
     def fit(X, y):
         return fitted_state(
-            estimator(solver=solver, max_iter=40, random_state=0).fit(X, y)
+            estimator(
+                solver=solver, max_iter=40, random_state=0,
+                **one_vs_rest(solver, estimator),
+            ).fit(X, y)  # fmt: skip
         )
 
     sequential = [fit(X, y) for X, y in data]

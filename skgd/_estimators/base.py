@@ -245,7 +245,8 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         continuing = incremental and hasattr(self, "coef_")
         X, y = self._validate_targets(X, y, reset=not continuing)
         self._chosen_solver = self._choose_solver(X, incremental)
-        X = prepare_rows(X, self._solver_class.walks_rows, self._solver == "saga")
+        solver_class = self._solver_class
+        X = prepare_rows(X, solver_class.walks_rows, solver_class.canonical_rows)
         if not continuing:
             warn_if_badly_scaled(X, self._intercept_feature)
         sample_weight = _check_sample_weight(

@@ -122,6 +122,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts.
     {solver_}
+    {dual_gap_}
     {n_iter_}
     {t_}
     {eta0_}

@@ -46,13 +46,23 @@ intercept_scaling : float, default=1.0
     ``intercept_scaling=0.1``). Above 1 it matches an intercept to features
     of a large scale. Ignored with ``fit_intercept=False``.""",
     "solver": """\
-solver : {'auto', 'accelerated', 'batch', 'saga', 'online', 'minibatch', 'perturbation'}, default='auto'
-    How often, and how, the parameters move. ``'auto'`` (the default) is
-    ``'saga'`` for sparse data with more samples than SAGA's condition number
-    (the largest row's curvature over the L2 strength: tf-idf rows of unit
-    norm from about 5000 samples at ``alpha=1e-4``), where it lands 20 times
-    faster, and ``'accelerated'`` otherwise (and in ``partial_fit`` and on
-    dask arrays); ``solver_`` says which. ``'accelerated'``: one update per epoch with the exact gradient, Nesterov's
+solver : {'auto', 'accelerated', 'batch', 'saga', 'sdca', 'online', 'minibatch', 'perturbation'}, default='auto'
+    How often, and how, the parameters move. ``'auto'`` (the default)
+    reads what was asked: ``'online'`` (SGD's solver) when SGD's step
+    parameters are set (``average``, a ``learning_rate`` other than
+    ``'constant'``, a numeric ``eta0``, ``power_t``, ``momentum``, an
+    ``optimizer``, ``l1_step='cumulative'``; ``'batch'`` for Rprop) and for
+    the perceptron; ``'sdca'`` for the hinge and epsilon-insensitive losses
+    with an L2 part; ``'saga'`` for sparse data with more samples than SAGA's
+    condition number (the largest row's curvature over the L2 strength:
+    tf-idf rows of unit norm from about 5000 samples at ``alpha=1e-4``),
+    where it lands 20 times faster; ``'accelerated'`` otherwise (and in
+    ``partial_fit`` and on dask arrays). ``solver_`` says which. ``'sdca'``:
+    stochastic dual coordinate ascent (Shalev-Shwartz & Zhang 2013), one
+    sample's dual variable at a time, solved exactly, so there is no step
+    size and the non-smooth losses converge; it needs an L2 part in the
+    penalty, fits the one-vs-rest losses (not the multinomial log-loss), and
+    its duals are per call (``partial_fit`` fits each chunk on its own). ``'accelerated'``: one update per epoch with the exact gradient, Nesterov's
     momentum reset whenever it points uphill (adaptive restart,
     O'Donoghue & Candès 2015) and a step found by backtracking on the actual
     curvature (FISTA, Beck & Teboulle 2009, with the L1 part as a proximal
@@ -165,17 +175,15 @@ max_iter : int, default=1000
 tol : float, 'auto' or None, default='auto'
     When to stop; None runs all ``max_iter`` epochs.
 
-    - ``'accelerated'``, ``'batch'`` and ``'saga'`` measure optimality (the
-      exact gradient; ``'saga'`` checks it when its table's estimate is
-      small): training stops
-      once the optimality residual ``r`` (the norm of the objective's
+    - ``'accelerated'``, ``'batch'``, ``'saga'`` and ``'sdca'`` stop on a
+      certificate: once the duality gap, an upper bound on the objective's
+      distance from its minimum, is at most ``tol`` times the objective
+      (``dual_gap_``). ``'auto'`` is 1e-6, so a fit that returns without a
+      warning is within a relative 1e-6 of the optimum, proven. Without a
+      penalty, and for the perceptron, there is no useful certificate: they
+      stop once the optimality residual ``r`` (the norm of the objective's
       gradient; with an L1 part, of its smallest subgradient) is at most
-      ``tol`` times its value at all-zero parameters. For an objective that
-      is ``mu``-strongly convex (an L2 penalty makes it so in the
-      coefficients, with ``mu >= alpha``), the objective is then within
-      ``r**2 / (2 * mu)`` of its minimum and the parameters within
-      ``r / mu`` of the minimiser. ``'auto'`` is 1e-6: a relative objective
-      gap of 1e-7 to 1e-9 on standardised real data.
+      ``tol`` times its value at all-zero parameters.
     - ``'online'``, ``'minibatch'`` and ``'perturbation'`` keep
       scikit-learn SGD's rule: stop when ``n_iter_no_change`` epochs in a
       row fail to lower the objective by ``tol``. ``'auto'`` is 1e-4.
@@ -183,7 +191,7 @@ tol : float, 'auto' or None, default='auto'
       uses SGD's rule (on the validation score, or to divide the rate).
 
     A fit that ends at ``max_iter`` first warns (ConvergenceWarning) with the
-    residual it reached.""",
+    certified gap (or residual) it reached.""",
     "n_iter_no_change": """\
 n_iter_no_change : int, default=5
     Epochs without improvement before SGD's rule stops (SGD's default; the
@@ -283,6 +291,15 @@ SHARED_ATTRIBUTES = {
     "solver_": """\
 solver_ : str
     The solver of the last fit: ``solver``, or what ``'auto'`` chose.""",
+    "dual_gap_": """\
+dual_gap_ : float
+    The duality gap at the returned parameters: ``P(coef_) - D(alpha)`` for
+    a dual-feasible ``alpha``, an upper bound on how far the training
+    objective is above its minimum (scikit-learn's name, from ElasticNet).
+    Set by the solvers that stop on it (``'accelerated'``, ``'batch'``,
+    ``'saga'``, ``'sdca'``) where the objective has a certificate (a penalty,
+    and not the perceptron); ``history_['dual_gap']`` has every gap they
+    computed (NaN at the other epochs).""",
     "n_iter_": """\
 n_iter_ : int
     Epochs run by the last ``fit`` (cumulated over ``partial_fit`` calls).""",
@@ -309,7 +326,9 @@ history_ : mapping of str to ndarray
     extrapolated point, computed on the way; NaN for the online and
     minibatch solvers, which never form the full gradient), ``'coef_norm'``,
     ``'lr_halvings'`` (divergence recoveries so far), ``'time'`` (seconds
-    since the fit began) and, with validation data, ``'val_score'``; with
+    since the fit began), for the solvers that stop on a certificate
+    ``'dual_gap'`` (NaN where none was computed) and, with validation data,
+    ``'val_score'``; with
     ``record_coef``, ``'coef'`` and ``'intercept'`` stacked per epoch.
     ``partial_fit`` appends, at the cost of its own epochs only (a record
     that only some calls make is NaN elsewhere; the ``'coef'`` path is kept

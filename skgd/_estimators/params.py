@@ -132,6 +132,12 @@ def check_combinations(estimator, solver, incremental):
     message = _refused_rule(estimator, solver)
     if message is not None:
         raise ValueError(message)
+    if solver == "sdca" and _penalty(estimator).l2 <= 0:
+        raise ValueError(
+            "solver='sdca' needs an L2 part in the penalty (penalty='l2', or "
+            "'elasticnet' with l1_ratio < 1, and alpha > 0); use "
+            "solver='accelerated' or 'saga' for this penalty."
+        )
     if solver != "batch" and estimator.optimizer == "rprop":
         raise ValueError(
             "optimizer='rprop' steps by the sign of the exact gradient and needs "

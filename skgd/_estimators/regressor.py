@@ -88,6 +88,7 @@ class GDRegressor(RegressorMixin, BaseGD):
     intercept_ : ndarray of shape (1,) or (n_targets,)
         Intercepts (zeros with ``fit_intercept=False``).
     {solver_}
+    {dual_gap_}
     {n_iter_}
     {t_}
     {eta0_}

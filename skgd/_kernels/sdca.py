@@ -241,6 +241,56 @@ def _shrink_test(a, y, p, threshold, pg, j):
 
 
 @nb.njit(inline="always")
+def _shrink_test_insensitive(a, y, p, eps, pg, j):
+    """liblinear's shrinking test for the epsilon-insensitive loss
+    (``solve_l2r_l1l2_svr``), with ``r = p - y`` its dual gradient.
+
+    ``a`` at 0 with the residual well inside the tube, or at a bound with the
+    residual well outside it on that side, by more than the previous pass's
+    largest violation (``pg[0, j]``), is taken out of the active set. The
+    violation (the projected gradient's size) goes into ``pg[2, j]`` and its
+    negative into ``pg[3, j]``, so that :func:`_end_of_pass` reads their
+    spread as twice the largest violation.
+    """
+    r = p - y
+    above, below = r + eps, r - eps  # liblinear's Gp and Gn
+    threshold = pg[0, j]
+    violation = 0.0
+    if a == 0.0:
+        if above < 0.0:
+            violation = -above
+        elif below > 0.0:
+            violation = below
+        elif above > threshold and below < -threshold:
+            return True
+    elif a >= 1.0:
+        if above > 0.0:
+            violation = above
+        elif above < -threshold:
+            return True
+    elif a <= -1.0:
+        if below < 0.0:
+            violation = -below
+        elif below > threshold:
+            return True
+    elif a > 0.0:
+        violation = abs(above)
+    else:
+        violation = abs(below)
+    pg[2, j] = max(pg[2, j], violation)
+    pg[3, j] = min(pg[3, j], -violation)
+    return False
+
+
+@nb.njit(inline="always")
+def _shrinks(code, a, y, p, threshold, pg, j):
+    # The shrinking test of the loss (the solver shrinks these two only).
+    if code == EPSILON_INSENSITIVE:
+        return _shrink_test_insensitive(a, y, p, threshold, pg, j)
+    return _shrink_test(a, y, p, threshold, pg, j)
+
+
+@nb.njit(inline="always")
 def _end_of_pass(pg, j, m, n_rows, pg_eps):
     """liblinear's bookkeeping after a pass; returns (new m, converged).
 
@@ -368,7 +418,7 @@ def dense_sdca_passes(
                 p = s + c * b[j]
                 y = np.float64(Y[i, j])
                 a0 = alpha[i, j]
-                if shrinking and _shrink_test(a0, y, p, threshold, pg, j):
+                if shrinking and _shrinks(code, a0, y, p, threshold, pg, j):
                     mj -= 1
                     index[j, pos] = index[j, mj]
                     index[j, mj] = i
@@ -450,7 +500,7 @@ def csr_sdca_passes(
                 p = s + c * b[j]
                 y = np.float64(Y[i, j])
                 a0 = alpha[i, j]
-                if shrinking and _shrink_test(a0, y, p, threshold, pg, j):
+                if shrinking and _shrinks(code, a0, y, p, threshold, pg, j):
                     mj -= 1
                     index[j, pos] = index[j, mj]
                     index[j, mj] = i

@@ -695,3 +695,38 @@ def _multinomial_dual(X, Y, w, P, n, l1, l2, c):
     Qs = Y - s * A
     H = float(w @ xlogy(Qs, Qs).sum(axis=1)) / n
     return max(-H, 0.0)
+
+
+def dual_value(X, Y, W, n_train, alpha, loss, loss_params, l1, l2, intercept):
+    """``max(D(alpha), 0)`` for a dual point a solver carries (SDCA's).
+
+    ``alpha`` (n, k) is first made feasible as in :func:`duality_gap`:
+    clipped into each sample's conjugate domain and, with an intercept,
+    shifted onto ``sum_i W_ij alpha_ij = 0`` per output (an output whose
+    hyperplane misses the box contributes the trivial 0). Cost: one
+    ``X^T (W alpha)`` and O(n log n) per output.
+    """
+    params = tuple(float(q) for q in loss_params)
+    t = params[0] if params else (0.0 if loss == "perceptron" else 1.0)
+    eps = params[0] if params else 0.1
+    n = float(n_train)
+    Y = np.asarray(Y, dtype=np.float64)
+    Wk = np.broadcast_to(np.asarray(W, dtype=np.float64), Y.shape)
+    active = Wk > 0
+    lo, hi = _domain(loss, Y, eps)
+    A = np.clip(np.where(active, alpha, 0.0), lo, hi)
+    feasible = np.ones(Y.shape[1], dtype=bool)
+    if intercept != 0.0:
+        for j in range(Y.shape[1]):
+            rows = active[:, j]
+            col = _shift_clip(A[rows, j], Wk[rows, j], lo[rows, j], hi[rows, j])
+            if col is None:
+                feasible[j] = False
+                A[:, j] = 0.0
+            else:
+                A[rows, j] = col
+    V = _rmatmul(X, Wk * A) / n
+    H = (Wk * np.where(active, _conjugate(loss, A, Y, t, eps), 0.0)).sum(axis=0) / n
+    D = _output_duals(loss, A, Y, Wk, active, V, H, n, t, eps, l1, l2)
+    D[~feasible] = 0.0
+    return max(float(D.sum()), 0.0)

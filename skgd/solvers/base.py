@@ -41,6 +41,8 @@ class Solver:
     own_rule = None
     #: Whether its epochs walk rows (C-ordered or CSR ``X`` wanted).
     walks_rows = False
+    #: Whether a CSR row must name each feature once (duplicates summed).
+    canonical_rows = False
     #: Whether it forms the objective's full gradient after each epoch (the
     #: stochastic ones need only the value, half a pass on sparse data).
     uses_full_gradient = True

@@ -52,6 +52,7 @@ class SagaSolver(Solver):
     exact = True
     own_rule = "steps by variance-reduced gradients at a constant step"
     walks_rows = True
+    canonical_rows = True  # a feature is caught up once per row
     # After an epoch, the objective's value only: its gradient is estimated
     # from the table for free (see optimality).
     uses_full_gradient = False

@@ -103,7 +103,11 @@ def train(
     best : tuple or None
         ``(score, theta)`` of the best validation epoch, with ``validation``.
     """
-    history = History(with_validation=validation is not None, with_theta=record_theta)
+    certifying = getattr(stopping, "records_gap", False)
+    history = History(
+        with_validation=validation is not None, with_theta=record_theta,
+        with_gap=certifying,
+    )  # fmt: skip
     trainer.start(state)
     zero_value = trainer.value_at_zero(state)
     if stopping is not None:
@@ -179,7 +183,12 @@ def train(
                     f"{history.records['time'][-1]:.3f} s"
                 )
             stop_requested = callbacks is not None and callbacks.end_epoch(state)
-            if stopping is not None and stopping.should_stop(monitored, state, trainer):
+            stop = stopping is not None and stopping.should_stop(
+                monitored, state, trainer
+            )
+            if certifying:  # the gap the rule computed at this epoch, if any
+                history.records["dual_gap"].append(stopping.gap_at(state))
+            if stop:
                 converged = True
                 break
             if stop_requested:

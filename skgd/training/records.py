@@ -15,7 +15,7 @@ import numpy as np
 class History:
     """Per-epoch records of a fit, exposed as the estimator's ``history_``."""
 
-    def __init__(self, with_validation=False, with_theta=False):
+    def __init__(self, with_validation=False, with_theta=False, with_gap=False):
         self.start = time.perf_counter()
         keys = [
             "loss",
@@ -29,6 +29,8 @@ class History:
             keys.append("val_score")
         if with_theta:
             keys.append("theta")
+        if with_gap:
+            keys.append("dual_gap")
         self.records = {key: [] for key in keys}
 
     def record(self, **values):

@@ -123,6 +123,13 @@ class CertifiedStopping:
     def target(self):
         return self.tol * abs(self.value)
 
+    #: The training loop records the gaps it computes (``history_['dual_gap']``).
+    records_gap = True
+
+    def gap_at(self, state):
+        """The gap computed at ``state``'s update count, else NaN."""
+        return self.gap if self.checked_at == state.t else math.nan
+
     @property
     def certifying(self):
         """Whether the rule stops on the gap (not on its fallback)."""
