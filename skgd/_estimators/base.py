@@ -43,7 +43,12 @@ from .fitted import (
     store_certificate,
     store_training,
 )
-from .params import PARAMETER_CONSTRAINTS, check_combinations, sgd_steps_solver
+from .params import (
+    PARAMETER_CONSTRAINTS,
+    check_combinations,
+    convergence_advice,
+    sgd_steps_solver,
+)
 from .sgd_compat import SGDAttributesMixin
 from .starting import starting_state
 
@@ -313,8 +318,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         if not incremental and not converged and self.tol is not None:
             warnings.warn(
                 f"Maximum number of epochs ({self.max_iter}) reached before "
-                f"convergence.{stopping.shortfall()} Consider increasing max_iter or "
-                "tol, or scaling the data.",
+                f"convergence.{stopping.shortfall()} {convergence_advice(self)}",
                 ConvergenceWarning,
                 # The user's fit call: past this method, the callers down to
                 # _train_from, _fit, fit and _fit_context's wrapper.

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..objective.penalties import make_penalty
-from ..solvers import SOLVERS
+from ..solvers import NON_SMOOTH_LOSSES, SOLVERS
 from ..steps.optimizers import OPTIMIZERS
 
 SCHEDULES = {
@@ -175,6 +175,27 @@ def sgd_steps_solver(estimator):
         or estimator.l1_step == "cumulative"
     )
     return "online" if given else "auto"
+
+
+def convergence_advice(estimator):
+    """What to try after a fit that ran out of epochs: advice that works.
+
+    A first-order primal solver has no linear rate on a loss with a kink
+    (hinge, epsilon-insensitive): more epochs do not help there, sdca does.
+    """
+    loss = getattr(estimator, "loss", None)
+    if loss in NON_SMOOTH_LOSSES and estimator._solver != "sdca":
+        if _penalty(estimator).l2 > 0:
+            return (
+                f"loss={loss!r} has a kink, on which this solver converges slowly "
+                "whatever max_iter; solver='sdca' (the default for it) lands on it."
+            )
+        return (
+            f"loss={loss!r} has a kink, on which this solver converges slowly "
+            "whatever max_iter, and solver='sdca' needs an L2 part: "
+            "penalty='elasticnet' (with l1_ratio < 1) lets it land."
+        )
+    return "Consider increasing max_iter or tol, or scaling the data."
 
 
 def _penalty(estimator):

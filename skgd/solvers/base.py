@@ -194,10 +194,11 @@ class Solver:
         grad = cached[2]
         return optimality_residual(state.theta, grad, self.objective.penalty.l1)
 
-    def duality_gap(self, state):
+    def duality_gap(self, state, target=None):
         """``(gap, P(theta))`` at the current parameters; ``(inf, nan)``
         where the objective cannot certify (no penalty, the perceptron, data
-        on a cluster)."""
+        on a cluster). ``target`` is the gap the stopping rule waits for (a
+        solver may plan its next epoch by it)."""
         objective = self.objective
         if not objective.certifiable:
             return math.inf, math.nan

@@ -60,9 +60,11 @@ SHRINKING_START_EPS = 0.1
 
 # An epoch's evaluation and its gap cost about two passes over the data: an
 # epoch of one pass's worth of steps would spend two thirds of the time
-# measuring (measured: hinge on 5000 x 100, 2.8x liblinear's time). The
-# passes per epoch double from one up to this many, so a fit that needs few
-# overshoots little, and a long one spends at most a fifth measuring.
+# measuring (measured: hinge on 5000 x 100, 2.8x liblinear's time). So an
+# epoch runs the passes the gaps so far say are still needed (their rate per
+# pass, extrapolated to the stopping target), from one up to this many: a
+# fit that needs few overshoots little, a long one measures at most a fifth
+# of the time.
 MAX_PASSES_PER_EPOCH = 8
 
 
@@ -119,7 +121,8 @@ class SdcaSolver(Solver):
             # A pass's worth of row visits at least, and enough work that a
             # call's Python overhead and the gap's pass stay small beside it.
             "pass": max(train.size, math.ceil(MIN_CALL_WORK / entries_per_row)),
-            "passes": 1,
+            "passes": 1,  # in the next epoch
+            "gaps": [],  # (passes so far, gap) at each measurement
             "code": LOSS_CODES[obj.loss.name],
             "lam": obj.penalty.l1 / l2,
             "inv_l2n": 1.0 / (l2 * obj.n_train),
@@ -136,7 +139,7 @@ class SdcaSolver(Solver):
             kernel, data = dense_sdca_passes, (X,)
         c = float(obj.intercept)
         budget = dual["pass"] * dual["passes"]
-        dual["passes"] = min(2 * dual["passes"], MAX_PASSES_PER_EPOCH)
+        dual["done"] = dual.get("done", 0) + dual["passes"]
         # Shrinking (liblinear's) pays on the hinge and the epsilon-insensitive
         # loss, whose variables pile up at the box's bounds (and, for the
         # latter, at 0 inside the tube).
@@ -176,7 +179,21 @@ class SdcaSolver(Solver):
     def residual_estimate(self, state):
         return 0.0  # its gap is cheap: check it after every epoch
 
-    def duality_gap(self, state):
+    def _plan(self, gap, target):
+        """The passes of the next epoch: as many as the gap's rate per pass
+        so far needs to reach ``target``, doubling without a rate yet."""
+        dual = self._dual
+        gaps = dual["gaps"]
+        gaps.append((dual["done"], gap))
+        passes = 2 * dual["passes"]
+        if len(gaps) >= 2 and target is not None and 0 < target < gap:
+            (p0, g0), (p1, g1) = gaps[-2], gaps[-1]
+            if 0 < g1 < g0:
+                rate = math.log(g1 / g0) / (p1 - p0)  # log-gap per pass, < 0
+                passes = math.ceil(math.log(target / gap) / rate)
+        dual["passes"] = int(min(max(passes, 1), MAX_PASSES_PER_EPOCH))
+
+    def duality_gap(self, state, target=None):
         """``P(theta)`` from the epoch's evaluation, and the dual of the
         solver's own variables (one ``X^T`` product)."""
         obj = self.objective
@@ -185,4 +202,6 @@ class SdcaSolver(Solver):
             obj.X, obj.Y, obj.W, obj.n_train, self._dual["alpha"], obj.loss.name,
             obj.loss.params, obj.penalty.l1, obj.penalty.l2, obj.intercept,
         )  # fmt: skip
-        return max(primal - dual, 0.0), primal
+        gap = max(primal - dual, 0.0)
+        self._plan(gap, target)
+        return gap, primal

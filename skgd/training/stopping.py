@@ -123,6 +123,11 @@ class CertifiedStopping:
     def target(self):
         return self.tol * abs(self.value)
 
+    @property
+    def tol_target(self):
+        # The last objective's target: the next is about the same.
+        return self.tol * abs(self.value) if math.isfinite(self.value) else None
+
     #: The training loop records the gaps it computes (``history_['dual_gap']``).
     records_gap = True
 
@@ -138,7 +143,7 @@ class CertifiedStopping:
     def check(self, state, trainer):
         """Compute the gap at ``state`` (once per update count)."""
         if self.checked_at != state.t:
-            self.gap, self.value = trainer.duality_gap(state)
+            self.gap, self.value = trainer.duality_gap(state, self.tol_target)
             self.checked_at = state.t
         return self.gap
 
