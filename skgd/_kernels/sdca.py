@@ -12,7 +12,14 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from .common import FASTMATH, SPARSE_FASTMATH, dense_matrix_types
+from .common import (
+    FASTMATH,
+    SPARSE_FASTMATH,
+    _prefetch_csr,
+    _sparse_add,
+    _sparse_dot,
+    dense_matrix_types,
+)
 from .lazy import lazy_njit
 from .signatures import FLOAT_TYPES
 
@@ -488,15 +495,14 @@ def csr_sdca_passes(
             pos = 0
             while pos < mj:
                 i = index[j, pos]
+                _prefetch_csr(data, indices, indptr, Y, W, index[j, :mj], pos)
                 visits += 1
                 wij = np.float64(W[i, j] if per_output_weight else W[i, 0])
                 if wij == 0.0:  # held out for this output (per-output weights)
                     pos += 1
                     continue
                 lo, hi = indptr[i], indptr[i + 1]
-                s = 0.0
-                for t in range(lo, hi):
-                    s += data[t] * coef[j, indices[t]]
+                s = _sparse_dot(coef[j], data, indices, lo, hi)
                 p = s + c * b[j]
                 y = np.float64(Y[i, j])
                 a0 = alpha[i, j]
@@ -514,8 +520,7 @@ def csr_sdca_passes(
                 alpha[i, j] = a
                 scale = wij * delta * inv_l2n
                 if lam == 0.0:
-                    for t in range(lo, hi):
-                        v[j, indices[t]] += scale * data[t]
+                    _sparse_add(v[j], scale, data, indices, lo, hi)
                 else:
                     for t in range(lo, hi):
                         f = indices[t]
