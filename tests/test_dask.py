@@ -88,9 +88,11 @@ def assert_same_fit(ours, reference, rtol=1e-8):
             getattr(ours, name), getattr(reference, name), rtol=rtol, atol=1e-12
         )
     assert_allclose(ours.loss_curve_, reference.loss_curve_, rtol=rtol)
-    assert set(ours.history_) == set(reference.history_)
+    # dual_gap: numpy's certificate; skgd computes none across dask blocks,
+    # and the stochastic solvers none at all.
+    assert set(ours.history_) - {"dual_gap"} == set(reference.history_) - {"dual_gap"}
     # grad_norm: NaN when one side is a stochastic solver (never formed)
-    skipped = {"time"}
+    skipped = {"time", "dual_gap"}
     if {ours.solver, reference.solver} & {"online", "minibatch"}:
         skipped.add("grad_norm")  # NaN on the stochastic side: never formed
     for key in set(reference.history_) - skipped:

@@ -132,8 +132,10 @@ class CertifiedStopping:
     records_gap = True
 
     def gap_at(self, state):
-        """The gap computed at ``state``'s update count, else NaN."""
-        return self.gap if self.checked_at == state.t else math.nan
+        """The gap computed at ``state``'s update count, else NaN (and NaN
+        where the objective has none)."""
+        fresh = self.checked_at == state.t and math.isfinite(self.gap)
+        return self.gap if fresh else math.nan
 
     @property
     def certifying(self):
