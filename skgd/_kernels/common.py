@@ -107,3 +107,13 @@ def dense_matrix_types(ft):
     """The C-ordered matrices of float type ``ft`` a dense kernel takes:
     writeable, and read-only (memory-mapped data), which numba types apart."""
     return (ft[:, ::1], types.Array(ft, 2, "C", readonly=True))
+
+
+@nb.njit(inline="always")
+def _soft_threshold(w, threshold):
+    # The proximal step of threshold * |w|: the L1 part's, in every kernel.
+    if w > threshold:
+        return w - threshold
+    if w < -threshold:
+        return w + threshold
+    return 0.0

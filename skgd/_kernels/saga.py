@@ -14,18 +14,9 @@ import numba as nb
 import numpy as np
 from numba import types
 
-from .common import FASTMATH, _prefetch_csr, dense_matrix_types
+from .common import FASTMATH, _prefetch_csr, _soft_threshold, dense_matrix_types
 from .lazy import lazy_njit
 from .signatures import FLOAT_TYPES, loss_signature
-
-
-@nb.njit(inline="always")
-def _soft_threshold(w, threshold):
-    if w > threshold:
-        return w - threshold
-    if w < -threshold:
-        return w + threshold
-    return 0.0
 
 
 @nb.njit(inline="always")

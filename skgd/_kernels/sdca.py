@@ -16,6 +16,7 @@ from .common import (
     FASTMATH,
     SPARSE_FASTMATH,
     _prefetch_csr,
+    _soft_threshold,
     _sparse_add,
     _sparse_dot,
     dense_matrix_types,
@@ -65,15 +66,6 @@ _TINY_CURVATURE = 1e-300
 @nb.njit(inline="always")
 def _clip(a, lo, hi):
     return lo if a < lo else (hi if a > hi else a)
-
-
-@nb.njit(inline="always")
-def _soft(v, threshold):
-    if v > threshold:
-        return v - threshold
-    if v < -threshold:
-        return v + threshold
-    return 0.0
 
 
 @nb.njit(inline="always")
@@ -445,7 +437,7 @@ def dense_sdca_passes(
                     for f in range(d):
                         vf = v[j, f] + scale * x[f]
                         v[j, f] = vf
-                        w[j, f] = _soft(vf, lam)
+                        w[j, f] = _soft_threshold(vf, lam)
                 b[j] += c * wij * delta * inv_mun
             m[j] = mj
             if shrinking:
@@ -526,7 +518,7 @@ def csr_sdca_passes(
                         f = indices[t]
                         vf = v[j, f] + scale * data[t]
                         v[j, f] = vf
-                        w[j, f] = _soft(vf, lam)
+                        w[j, f] = _soft_threshold(vf, lam)
                 b[j] += c * wij * delta * inv_mun
             m[j] = mj
             if shrinking:
