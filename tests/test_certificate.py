@@ -331,3 +331,38 @@ def test_the_gallery_separating_hyperplane_lands():
     w, b = piecewise_linear_optimum("hinge", "l2", X, ys[0])
     np.testing.assert_allclose(clf.coef_[0], w, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(clf.intercept_[0], b, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("intercept_scaling", [0.01, 0.1, 1.0, 10.0])
+def test_sdca_lands_whatever_the_intercept_scaling(intercept_scaling):
+    # The intercept's proximal weight follows intercept_scaling, and shrunk
+    # rows come back every epoch: at 0.1 the intercept once drifted away.
+    X, labels = make_classification(60, 6, n_informative=4, n_classes=3, random_state=0)
+    y = (labels == 1).astype(int)
+    clf = GDClassifier(
+        loss="hinge", alpha=ALPHA, intercept_scaling=intercept_scaling, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.solver_ == "sdca"
+    ys = [np.where(y == 1, 1.0, -1.0)]
+    w, b = piecewise_linear_optimum("hinge", "l2", X, ys[0])
+    best = objective("hinge", "l2", X, ys, False, [w], [b])
+    value = objective("hinge", "l2", X, ys, False, clf.coef_, clf.intercept_)
+    assert value - best <= clf.dual_gap_ + 1e-9 * best
+    assert clf.dual_gap_ <= 1e-6 * value
+
+
+def test_the_advice_for_a_kinked_loss_is_one_that_works():
+    X, y = dataset("breast_cancer")
+    with pytest.warns(ConvergenceWarning, match="solver='sdca' lands on it.$"):
+        GDClassifier(loss="hinge", solver="accelerated", max_iter=3).fit(X, y)
+    with warnings.catch_warnings():  # and following it lands
+        warnings.simplefilter("error", ConvergenceWarning)
+        GDClassifier(loss="hinge", solver="sdca").fit(X, y)
+    with pytest.warns(ConvergenceWarning, match=r"needs an L2 part \(alpha > 0"):
+        GDClassifier(loss="hinge", alpha=0.0, max_iter=3).fit(X, y)
+    # SGD's own solver stops on progress: no advice to switch.
+    with pytest.warns(ConvergenceWarning, match="Consider increasing max_iter"):
+        GDClassifier(loss="hinge", learning_rate="optimal", max_iter=1).fit(X, y)

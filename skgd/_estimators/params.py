@@ -184,16 +184,17 @@ def convergence_advice(estimator):
     (hinge, epsilon-insensitive): more epochs do not help there, sdca does.
     """
     loss = getattr(estimator, "loss", None)
-    if loss in NON_SMOOTH_LOSSES and estimator._solver != "sdca":
+    exact = SOLVERS[estimator._solver].exact  # SGD's solvers stop on progress
+    if loss in NON_SMOOTH_LOSSES and exact and estimator._solver != "sdca":
         if _penalty(estimator).l2 > 0:
             return (
                 f"loss={loss!r} has a kink, on which this solver converges slowly "
-                "whatever max_iter; solver='sdca' (the default for it) lands on it."
+                "whatever max_iter; solver='sdca' lands on it."
             )
         return (
             f"loss={loss!r} has a kink, on which this solver converges slowly "
-            "whatever max_iter, and solver='sdca' needs an L2 part: "
-            "penalty='elasticnet' (with l1_ratio < 1) lets it land."
+            "whatever max_iter; solver='sdca' lands on it, but needs an L2 part "
+            "(alpha > 0 with penalty='l2', or 'elasticnet' with l1_ratio < 1)."
         )
     return "Consider increasing max_iter or tol, or scaling the data."
 
