@@ -122,6 +122,7 @@ class SdcaSolver(Solver):
             # call's Python overhead and the gap's pass stay small beside it.
             "pass": max(train.size, math.ceil(MIN_CALL_WORK / entries_per_row)),
             "passes": 1,  # in the next epoch
+            "done": 0,  # passes run so far
             "gaps": [],  # (passes so far, gap) at each measurement
             "code": LOSS_CODES[obj.loss.name],
             "lam": obj.penalty.l1 / l2,
@@ -146,7 +147,7 @@ class SdcaSolver(Solver):
         # (rows stuck at a bound once stalled the intercept's constraint).
         dual["active"][:] = dual["n_rows"]
         dual["pg"][0], dual["pg"][1] = np.inf, -np.inf
-        dual["done"] = dual.get("done", 0) + dual["passes"]
+        dual["done"] += dual["passes"]
         # Shrinking (liblinear's) pays on the hinge and the epsilon-insensitive
         # loss, whose variables pile up at the box's bounds (and, for the
         # latter, at 0 inside the tube).
