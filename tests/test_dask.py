@@ -191,16 +191,16 @@ def test_batch_on_sparse_blocks_equals_dense_numpy(client):
     X, y = regression()
     X[np.abs(X) < 0.8] = 0.0
     X_dask, y_dask = to_dask(X, y)
-    reference = GDRegressor(max_iter=20, tol=None).fit(X, y)
-    ours = GDRegressor(max_iter=20, tol=None).fit(
-        X_dask.map_blocks(sp.csr_matrix), y_dask
-    )
+    # (On dask, 'auto' is the accelerated solver; in memory, L-BFGS.)
+    params = dict(solver="accelerated", max_iter=20, tol=None)
+    reference = GDRegressor(**params).fit(X, y)
+    ours = GDRegressor(**params).fit(X_dask.map_blocks(sp.csr_matrix), y_dask)
     assert_same_fit(ours, reference)
 
 
 def test_batch_stopping_rule_and_convergence_warning_as_on_numpy(client):
     X, y = regression()
-    estimator = GDRegressor(tol=1e-12, max_iter=5)
+    estimator = GDRegressor(solver="accelerated", tol=1e-12, max_iter=5)
     with pytest.warns(ConvergenceWarning, match="Maximum number of epochs"):
         reference = GDRegressor(**estimator.get_params()).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="Maximum number of epochs"):
@@ -237,8 +237,9 @@ def test_partial_fit_batch_is_one_iteration_per_call(client):
 def test_float32_trains_in_float32(client):
     X, y = regression()
     X, y = X.astype(np.float32), y.astype(np.float32)
-    reference = GDRegressor(max_iter=10, tol=None).fit(X, y)
-    ours = GDRegressor(max_iter=10, tol=None).fit(*to_dask(X, y))
+    params = dict(solver="accelerated", max_iter=10, tol=None)
+    reference = GDRegressor(**params).fit(X, y)
+    ours = GDRegressor(**params).fit(*to_dask(X, y))
     assert ours.coef_.dtype == np.float32
     # float32 blocks round their shares before the sum: float32 agreement.
     assert_allclose(ours.coef_, reference.coef_, rtol=1e-4)

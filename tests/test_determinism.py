@@ -169,9 +169,10 @@ SCHEDULE_VARIANTS = [
 def test_fit_equals_as_many_partial_fit_epochs(Estimator, solver, optimizer, variant):
     if not accepts(solver, optimizer, **variant):
         pytest.skip(f"solver={solver!r} has no learning-rate schedule")
-    if solver in ("accelerated", "saga", "sdca", "auto"):
+    if solver in ("accelerated", "lbfgs", "saga", "sdca", "auto"):
         pytest.skip(
-            f"solver={solver!r} starts its momentum, table or duals at every call"
+            f"solver={solver!r} starts its momentum, memory, table or duals at "
+            "every call"
         )
     X, y = data(Estimator)
     params = dict(solver=solver, optimizer=optimizer, batch_size=7, random_state=0)

@@ -92,6 +92,16 @@ def _dask_saga():
     GDRegressor(solver="saga").fit(dX, dy)
 
 
+def _dask_lbfgs():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="lbfgs").fit(dX, dy)
+
+
+def _dask_sdca():
+    dX, dy = _dask_arrays()
+    GDRegressor(solver="sdca").fit(dX, dy)
+
+
 def _dask_cumulative_l1():
     dX, dy = _dask_arrays()
     GDRegressor(solver="online", penalty="l1", l1_step="cumulative").fit(dX, dy)
@@ -171,7 +181,7 @@ CATALOGUE = [
     ),
     Case(
         "unknown option",
-        lambda: GDClassifier(solver="lbfgs").fit(X, LABELS),
+        lambda: GDClassifier(solver="newton-cg").fit(X, LABELS),
         InvalidParameterError,
         r"The 'solver' parameter of GDClassifier must be a str "
         r"among",
@@ -517,6 +527,21 @@ CATALOGUE = [
         r"solver='accelerated' or 'saga' for this penalty\.",
     ),
     Case(
+        "lbfgs with a kinked loss",
+        lambda: GDClassifier(solver="lbfgs", loss="hinge").fit(X, LABELS),
+        ValueError,
+        r"solver='lbfgs' needs a differentiable loss; loss='hinge' has a kink\. "
+        r"Use solver='sdca' \(or 'auto'\) for it\.",
+    ),
+    Case(
+        "lbfgs with an L1 part",
+        lambda: GDRegressor(solver="lbfgs", penalty="elasticnet").fit(X, Y),
+        ValueError,
+        r"solver='lbfgs' needs a differentiable objective; the L1 part of "
+        r"penalty='elasticnet' has a kink at zero\. Use solver='accelerated' or "
+        r"'saga' \(or 'auto'\) for it\.",
+    ),
+    Case(
         "sdca for the multinomial log-loss",
         lambda: GDClassifier(solver="sdca").fit(X, np.arange(30) % 3),
         ValueError,
@@ -601,6 +626,22 @@ CATALOGUE = [
         _dask_saga,
         ValueError,
         r"solver='saga' keeps every sample's last gradient and walks the rows one by "
+        r"one, which skgd does not do on dask arrays; use solver='accelerated'",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with lbfgs",
+        _dask_lbfgs,
+        ValueError,
+        r"solver='lbfgs' keeps the predictions X @ coef of every row between its "
+        r"steps, which skgd does not do on dask arrays; use solver='accelerated'",
+        needs="dask.array",
+    ),
+    Case(
+        "dask with sdca",
+        _dask_sdca,
+        ValueError,
+        r"solver='sdca' keeps every sample's dual variable and walks the rows one by "
         r"one, which skgd does not do on dask arrays; use solver='accelerated'",
         needs="dask.array",
     ),

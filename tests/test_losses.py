@@ -144,6 +144,29 @@ def test_loss_kernel_matches_reference(loss, kind, n_outputs, per_output, dtype)
         np.testing.assert_allclose(g, expected_G[i], rtol=rtol, atol=atol)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("loss", "kind", "n_outputs", "per_output"),
+    [case for case in loss_parametrization() if case.values[0].rows is not None],
+)
+def test_loss_rows_match_reference(loss, kind, n_outputs, per_output, dtype):
+    # The numpy form of a loss over a block of rows (Loss.rows), including
+    # predictions far out where a careless exp overflows.
+    rng = np.random.RandomState(0)
+    P, Y, W = sample_points(kind, n_outputs, per_output, rng)
+    P[:3] *= 300.0
+    P, Y, W = (np.ascontiguousarray(a, dtype=dtype) for a in (P, Y, W))
+    expected_values, expected_G = reference_of(loss)(
+        *(a.astype(np.float64) for a in (P, Y, W)), loss.params
+    )
+    G = np.empty_like(P)
+    total = loss.rows(P, Y, W, G)
+    assert G.dtype == dtype and isinstance(total, float)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(total, expected_values.sum(), rtol=rtol)
+    np.testing.assert_allclose(G, expected_G, rtol=rtol, atol=rtol)
+
+
 @pytest.mark.parametrize(
     ("loss", "kind", "n_outputs", "per_output"), list(loss_parametrization())
 )

@@ -84,6 +84,7 @@ EXPLANATIONS = {
     "parameter": r"The '\w+' parameter of GD(Regressor|Classifier) must be",
     "perturbation": r"solver='perturbation' uses no gradient, so \w+=",
     "accelerated": r"solver='accelerated' sets its own .*, so \w+=",
+    "lbfgs": r"solver='lbfgs' sets its own .*, so \w+=",
     "saga": r"solver='saga' steps by variance-reduced gradients .*, so \w+=",
     "sdca": r"solver='sdca' solves each sample's dual variable exactly.*, so \w+=",
     "sdca penalty": r"solver='sdca' needs an L2 part in the penalty",
@@ -242,7 +243,7 @@ INVALID = {
 
 # The solvers that choose their own update rule and step schedule ('auto'
 # takes the user's: it runs SGD's solver when SGD's step parameters are set).
-OWN_RULES = ("perturbation", "accelerated", "saga", "sdca")
+OWN_RULES = ("perturbation", "accelerated", "lbfgs", "saga", "sdca")
 
 
 @st.composite
@@ -289,7 +290,7 @@ def parameters(draw, losses):
         validation_fraction=draw(st.sampled_from([0.1, 0.5])),
         shuffle=draw(st.booleans()),
         average=False
-        if solver in ("accelerated", "saga", "sdca")
+        if solver in ("accelerated", "lbfgs", "saga", "sdca")
         else draw(st.sampled_from([False, True, 3])),
         divergence_recovery=draw(st.sampled_from([0, 2])),
         random_state=draw(st.integers(0, 3)),
@@ -299,6 +300,11 @@ def parameters(draw, losses):
         or (params["penalty"] == "elasticnet" and params["l1_ratio"] == 1.0)
     ):  # fmt: skip
         params["alpha"], params["penalty"] = 1e-2, "l2"  # it needs an L2 part
+    if solver == "lbfgs":  # it needs a differentiable objective
+        if params["loss"] in ("hinge", "epsilon_insensitive", "perceptron"):
+            params["loss"] = "squared_hinge" if "squared_hinge" in losses else "huber"
+        if params["penalty"] in ("l1", "elasticnet"):
+            params["penalty"] = "l2"
     if params["learning_rate"] == "optimal" and (
         params["alpha"] == 0 or params["penalty"] is None
     ):
@@ -548,9 +554,9 @@ def test_classifier_fits_finitely_or_explains_why(data, config, method, class_we
 GRADIENT_COMBINATIONS = [
     (solver, optimizer)
     for solver in SOLVERS
-    # The accelerated solver backtracks, sdca takes no step: no eta0 makes
-    # them diverge (tested with the solver).
-    if solver not in ("perturbation", "accelerated", "sdca", "auto")
+    # The accelerated solver backtracks, lbfgs searches its line, sdca takes
+    # no step: no eta0 makes them diverge (tested with the solver).
+    if solver not in ("perturbation", "accelerated", "lbfgs", "sdca", "auto")
     for optimizer in OPTIMIZERS
     if accepts(solver, optimizer)
 ]

@@ -818,19 +818,17 @@ def test_default_step_does_not_diverge_on_unscaled_data(solver):
         assert np.all(np.diff(loss) <= 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="skgd limitation: eta0='auto' prevents divergence, but one global step "
-    "1/L on uncentred features in the hundreds leaves cond([X, 1]) ~ 1e5, so "
-    "1000 epochs of GD reach R^2 ~ 0.77 only (intercept_scaling on the features' "
-    "scale, which the warning names, fixes it: see "
-    "test_intercept_on_the_features_scale_fits_unscaled_data)",
-)
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_default_regressor_fits_unscaled_data():
+    # L-BFGS in the metric of the Gram matrix: the features' scales do not
+    # matter, so there is nothing to warn about (one global step 1/L left
+    # cond([X, 1]) ~ 1e5 and R^2 ~ 0.77 after 1000 epochs).
     X, y = unscaled_problem()
-    est = GDRegressor().fit(X, y)
-    assert est.score(X, y) > 0.99
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = GDRegressor().fit(X, y)
+    assert est.solver_ == "lbfgs" and est.n_iter_ <= 3
+    coef, intercept = closed_form_solution(est, X, y)
+    np.testing.assert_allclose(est.coef_, coef, rtol=1e-6)
 
 
 # --- intercept_scaling -----------------------------------------------------------------
@@ -936,14 +934,15 @@ def test_online_is_scikit_learns_sgd_step_for_step(sparse, extra):
 def test_intercept_on_the_features_scale_fits_unscaled_data():
     # The remedy the DataScaleWarning names when only the intercept is off
     # scale: with the intercept's feature at the features' ~300, [X, s] is
-    # well conditioned and the default batch solver converges (observed:
+    # well conditioned and the accelerated solver converges (observed:
     # 35 epochs; the default intercept_scaling=1 reaches R^2 0.77 in 1000).
     X, y = unscaled_problem()
+    accelerated = dict(solver="accelerated")
     with pytest.warns(DataScaleWarning, match=r"intercept_scaling=30\d"):
-        GDRegressor(max_iter=1, tol=None).fit(X, y)
+        GDRegressor(max_iter=1, tol=None, **accelerated).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataScaleWarning)
-        est = GDRegressor(intercept_scaling=300.0).fit(X, y)
+        est = GDRegressor(intercept_scaling=300.0, **accelerated).fit(X, y)
     assert est.score(X, y) > 0.9999
     assert est.n_iter_ < 100
 

@@ -252,7 +252,7 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
         self._chosen_solver = self._choose_solver(X, incremental)
         solver_class = self._solver_class
         X = prepare_rows(X, solver_class.walks_rows, solver_class.canonical_rows)
-        if not continuing:
+        if not continuing and not solver_class.scale_free:
             warn_if_badly_scaled(X, self._intercept_feature)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True,

@@ -66,12 +66,17 @@ def fit_dask(
 ):  # fmt: skip
     """``BaseGD._fit`` for dask arrays ``X``, ``y`` or ``sample_weight``."""
     estimator._chosen_solver = estimator._choose_solver(None, incremental)
-    if estimator._solver == "saga":
+    in_memory_only = {
+        "saga": "keeps every sample's last gradient and walks the rows one by one",
+        "sdca": "keeps every sample's dual variable and walks the rows one by one",
+        "lbfgs": "keeps the predictions X @ coef of every row between its steps",
+    }
+    if estimator._solver in in_memory_only:
         raise ValueError(
-            "solver='saga' keeps every sample's last gradient and walks the rows "
-            "one by one, which skgd does not do on dask arrays; use "
-            "solver='accelerated' (the default: its passes run on the workers), or "
-            "'online'/'minibatch' (parameter mixing)."
+            f"solver={estimator._solver!r} {in_memory_only[estimator._solver]}, "
+            "which skgd does not do on dask arrays; use solver='accelerated' (the "
+            "default: its passes run on the workers), or 'online'/'minibatch' "
+            "(parameter mixing)."
         )
     if estimator.early_stopping and not incremental:
         raise ValueError(

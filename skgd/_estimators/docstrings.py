@@ -46,18 +46,26 @@ intercept_scaling : float, default=1.0
     ``intercept_scaling=0.1``). Above 1 it matches an intercept to features
     of a large scale. Ignored with ``fit_intercept=False``.""",
     "solver": """\
-solver : {'auto', 'accelerated', 'batch', 'saga', 'sdca', 'online', 'minibatch', 'perturbation'}, default='auto'
+solver : {'auto', 'lbfgs', 'accelerated', 'batch', 'saga', 'sdca', 'online', 'minibatch', 'perturbation'}, default='auto'
     How often, and how, the parameters move. ``'auto'`` (the default)
     reads what was asked: ``'online'`` (SGD's solver) when SGD's step
     parameters are set (``average``, a ``learning_rate`` other than
     ``'constant'``, a numeric ``eta0``, ``power_t``, ``momentum``, an
     ``optimizer``, ``l1_step='cumulative'``; ``'batch'`` for Rprop) and for
     the perceptron; ``'sdca'`` for the hinge and epsilon-insensitive losses
-    with an L2 part; ``'saga'`` for sparse data with more samples than SAGA's
+    with an L2 part; ``'lbfgs'`` for the other losses without an L1 part;
+    with one, ``'saga'`` for sparse data with more samples than SAGA's
     condition number (the largest row's curvature over the L2 strength:
     tf-idf rows of unit norm from about 5000 samples at ``alpha=1e-4``),
-    where it lands 20 times faster; ``'accelerated'`` otherwise (and in
-    ``partial_fit`` and on dask arrays). ``solver_`` says which. ``'sdca'``:
+    where it lands 20 times faster, and ``'accelerated'`` otherwise (and in
+    ``partial_fit`` and on dask arrays). ``solver_`` says which.
+    ``'lbfgs'``: one update per epoch with the exact gradient, in the
+    direction of limited-memory quasi-Newton (L-BFGS, Nocedal 1980) whose
+    metric starts from the data's curvature bound (the weighted Gram
+    matrix, or its diagonal on wide or sparse data), so that the features'
+    scales do not matter, and a step found by a line search on the kept
+    predictions (no pass over the data per trial); it needs a
+    differentiable loss and no L1 part. ``'sdca'``:
     stochastic dual coordinate ascent (Shalev-Shwartz & Zhang 2013), one
     sample's dual variable at a time, solved exactly, so there is no step
     size and the non-smooth losses converge; it needs an L2 part in the
@@ -118,7 +126,8 @@ learning_rate : str, :class:`skgd.schedules.Schedule` or callable, default='cons
     - a :class:`~skgd.schedules.Schedule` object, or a callable ``f(t) -> eta``.""",
     "eta0": """\
 eta0 : float or 'auto', default='auto'
-    The initial learning rate. For ``solver='accelerated'``, only the first
+    The initial learning rate. ``solver='lbfgs'`` takes none (its line
+    search finds each step; ``eta0_`` is 1). For ``'accelerated'``, only the first
     step tried: backtracking then finds the step, and ``'auto'`` starts from
     the inverse of the trace of the weighted Gram matrix of ``[X, 1]`` (times
     the loss's curvature bound), which one pass computes. For ``'saga'``,
@@ -175,7 +184,7 @@ max_iter : int, default=1000
 tol : float, 'auto' or None, default='auto'
     When to stop; None runs all ``max_iter`` epochs.
 
-    - ``'accelerated'``, ``'batch'``, ``'saga'`` and ``'sdca'`` stop on a
+    - ``'lbfgs'``, ``'accelerated'``, ``'batch'``, ``'saga'`` and ``'sdca'`` stop on a
       certificate: once the duality gap, an upper bound on the objective's
       distance from its minimum, is at most ``tol`` times the objective
       (``dual_gap_``). ``'auto'`` is 1e-6, so a fit that returns without a
@@ -195,7 +204,7 @@ tol : float, 'auto' or None, default='auto'
     "n_iter_no_change": """\
 n_iter_no_change : int, default=5
     Epochs without improvement before SGD's rule stops (SGD's default; the
-    optimality rule of ``'accelerated'`` and ``'batch'`` needs none). With
+    certificate of the solvers that land on the optimum needs none). With
     ``momentum``, divided by ``1 - momentum``: momentum's objective
     oscillates on that time scale, so a few epochs without a new best
     are no sign of convergence.""",
@@ -296,8 +305,8 @@ dual_gap_ : float
     The duality gap at the returned parameters: ``P(coef_) - D(alpha)`` for
     a dual-feasible ``alpha``, an upper bound on how far the training
     objective is above its minimum (scikit-learn's name, from ElasticNet).
-    Set by the solvers that stop on it (``'accelerated'``, ``'batch'``,
-    ``'saga'``, ``'sdca'``) where the objective has a certificate (a penalty,
+    Set by the solvers that stop on it (``'lbfgs'``, ``'accelerated'``,
+    ``'batch'``, ``'saga'``, ``'sdca'``) where the objective has a certificate (a penalty,
     and not the perceptron); ``history_['dual_gap']`` has every gap they
     computed (NaN at the other epochs).""",
     "n_iter_": """\
@@ -320,7 +329,8 @@ history_ : mapping of str to ndarray
     Per-epoch records of equal length, as read-only arrays in a mapping
     (``dict(history_)`` makes a dict of them): ``'loss'`` (training objective),
     ``'learning_rate'`` (of the epoch's last update; the accepted step for
-    ``'accelerated'``), ``'grad_norm'`` (norm of the gradient of the
+    ``'accelerated'``, the line search's step along the quasi-Newton
+    direction for ``'lbfgs'``), ``'grad_norm'`` (norm of the gradient of the
     objective's smooth part after the epoch: with an L1 penalty it need not
     reach 0; for ``'accelerated'``, the norm of the gradient mapping at the
     extrapolated point, computed on the way; NaN for the online and

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ..objective.penalties import make_penalty
-from ..solvers import NON_SMOOTH_LOSSES, SOLVERS
+from ..solvers import KINKED_LOSSES, NON_SMOOTH_LOSSES, SOLVERS
 from ..steps.optimizers import OPTIMIZERS
 
 SCHEDULES = {
@@ -138,6 +138,8 @@ def check_combinations(estimator, solver, incremental):
             "'elasticnet' with l1_ratio < 1, and alpha > 0); use "
             "solver='accelerated' or 'saga' for this penalty."
         )
+    if solver == "lbfgs":
+        _check_lbfgs(estimator)
     if solver != "batch" and estimator.optimizer == "rprop":
         raise ValueError(
             "optimizer='rprop' steps by the sign of the exact gradient and needs "
@@ -154,6 +156,20 @@ def check_combinations(estimator, solver, incremental):
         raise ValueError(
             "learning_rate='optimal' is 1 / (alpha * (t0 + t)) and needs a penalty "
             "with alpha > 0."
+        )
+
+
+def _check_lbfgs(estimator):
+    if estimator.loss in KINKED_LOSSES:
+        raise ValueError(
+            f"solver='lbfgs' needs a differentiable loss; loss={estimator.loss!r} "
+            "has a kink. Use solver='sdca' (or 'auto') for it."
+        )
+    if _penalty(estimator).l1 > 0:
+        raise ValueError(
+            "solver='lbfgs' needs a differentiable objective; the L1 part of "
+            f"penalty={estimator.penalty!r} has a kink at zero. Use "
+            "solver='accelerated' or 'saga' (or 'auto') for it."
         )
 
 

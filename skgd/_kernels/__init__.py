@@ -4,6 +4,8 @@
   in one pass;
 - :mod:`~skgd._kernels.stochastic`: online and mini-batch epochs;
 - :mod:`~skgd._kernels.saga`: SAGA epochs;
+- :mod:`~skgd._kernels.sdca`: dual coordinate ascent passes;
+- :mod:`~skgd._kernels.quasi_newton`: the L-BFGS two-loop recursion;
 - :mod:`~skgd._kernels.common`: compile options and inlined helpers;
 - :mod:`~skgd._kernels.signatures`: the types of the loss and update-rule
   functions the kernels take;

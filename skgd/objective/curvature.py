@@ -73,7 +73,7 @@ def top_eigenvalue(size, gram=None, matvec=None):
     """
     if gram is not None:
         if not np.all(np.isfinite(gram)):
-            raise _too_large_to_square(np.sqrt(np.nanmax(np.abs(gram))))
+            raise too_large_to_square(np.sqrt(np.nanmax(np.abs(gram))))
         return float(np.linalg.eigvalsh(gram)[-1])
     start_vector = np.random.RandomState(0).standard_normal(size)
     if not np.any(matvec(start_vector)):  # all-zero data: ARPACK cannot start
@@ -94,7 +94,7 @@ def row_curvatures(X, W, intercept):
         curvatures = W.max(axis=1) * (squared_norms + np.float64(intercept) ** 2)
     largest = float(np.max(curvatures, initial=0))
     if not np.isfinite(largest):
-        raise _too_large_to_square(np.sqrt(largest))
+        raise too_large_to_square(np.sqrt(largest))
     return curvatures
 
 
@@ -135,7 +135,7 @@ def largest_row_curvature(X, W, intercept):
     return float(np.max(row_curvatures(X, W, intercept), initial=0))
 
 
-def _too_large_to_square(magnitude):
+def too_large_to_square(magnitude):
     return ValueError(
         "The features are too large to square in floating point (largest "
         f"|x| ~ {magnitude:.3g} or more, the intercept counting as "

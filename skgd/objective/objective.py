@@ -23,6 +23,11 @@ from .curvature import (
 )
 from .losses import regression_loss
 from .penalties import Penalty
+from .products import rmatmul
+
+# What a row's loss costs in entries of X read, to size the row blocks of
+# :meth:`Objective.mean_loss` (an exp and a log are some 30 reads' time).
+LOSS_ROW_COST = 32
 
 
 @dataclass
@@ -79,15 +84,18 @@ class Objective:
         penalised = self.penalty.l1 > 0 or self.penalty.l2 > 0
         return penalised and self.loss.name != "perceptron"
 
-    def duality_gap(self, theta):
+    def duality_gap(self, theta, P=None):
         """``(gap, P(theta))``: the duality gap at ``theta``, an upper bound on
-        ``P(theta) - P*`` (:func:`skgd.objective.certificate.duality_gap`)."""
+        ``P(theta) - P*`` (:func:`skgd.objective.certificate.duality_gap`);
+        ``P``, the predictions at ``theta`` if known, saves their pass."""
         loss = self.loss
         name = "multinomial" if loss.coupled else loss.name
+        if P is None:
+            P = self.predict(theta)
         with np.errstate(over="ignore", invalid="ignore"):
             primal, _, gap = duality_gap(
                 self.X, self.Y, self.W, self.n_train, theta, name, loss.params,
-                self.penalty.l1, self.penalty.l2, self.intercept, P=self.predict(theta),
+                self.penalty.l1, self.penalty.l2, self.intercept, P=P,
             )  # fmt: skip
         return max(float(gap), 0.0), float(primal)
 
@@ -100,6 +108,39 @@ class Objective:
             loss.params_array,
         )  # fmt: skip
         return total / self.n_train
+
+    def mean_loss(self, P, G):
+        """The mean weighted loss of the predictions ``P`` (the objective
+        without its penalty), each row's weighted derivative written into
+        ``G``: a sweep over ``P`` in row blocks in threads, no pass over
+        ``X``, so a solver that keeps ``X theta`` evaluates a step along a
+        line from it (``X (theta + t d) = X theta + t X d``). The loss's
+        numpy form where it has one (:attr:`Loss.rows`), else its kernel."""
+        loss, Y, W = self.loss, self.Y, self.W
+        if loss.rows is not None:
+            block = loss.rows
+        else:
+            function, params = loss.function(P.dtype), loss.params_array
+
+            def block(P, Y, W, G):
+                return loss_rows(P, Y, W, G, function, params)
+
+        blocks = row_blocks(P.shape[0], LOSS_ROW_COST * P.shape[1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            totals = map_blocks(
+                lambda k, a, b: block(P[a:b], Y[a:b], W[a:b], G[a:b]), blocks
+            )
+        return sum(totals) / self.n_train
+
+    def loss_gradient(self, G):
+        """The mean loss's gradient from the rows' weighted derivatives ``G``
+        (:meth:`mean_loss`): ``G^T [X, c] / n_train``, in float64, from one
+        product with ``X^T`` (BLAS threads on dense data)."""
+        grad = np.empty((G.shape[1], self.X.shape[1] + 1))
+        grad[:, :-1] = rmatmul(self.X, G).T
+        grad[:, -1] = G.sum(axis=0, dtype=np.float64) * self.intercept
+        grad /= self.n_train
+        return grad
 
     def evaluate(self, theta, gradient=True, serial=False):
         """The objective at ``theta`` and its gradient (same shape as ``theta``;

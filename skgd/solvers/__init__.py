@@ -35,6 +35,7 @@ from ..objective.curvature import largest_row_curvature
 from .accelerated import AcceleratedSolver
 from .base import Solver
 from .batch import BatchSolver
+from .lbfgs import LbfgsSolver
 from .perturbation import PerturbationSolver
 from .saga import SagaSolver
 from .sdca import SdcaSolver
@@ -43,6 +44,7 @@ from .stochastic import StochasticSolver
 
 SOLVERS = {
     "accelerated": AcceleratedSolver,
+    "lbfgs": LbfgsSolver,
     "batch": BatchSolver,
     "saga": SagaSolver,
     "sdca": SdcaSolver,
@@ -64,6 +66,10 @@ AUTO_SAGA_SAMPLES_PER_CONDITION = 1.0
 # 9e-2 after 1000 iterations), SDCA's exact coordinate steps converge.
 NON_SMOOTH_LOSSES = ("hinge", "epsilon_insensitive")
 
+# The losses without a derivative somewhere: the quasi-Newton solver's line
+# search and curvature pairs need one everywhere.
+KINKED_LOSSES = (*NON_SMOOTH_LOSSES, "perceptron")
+
 
 def choose_solver(X, loss, penalty, intercept, incremental):
     """What ``solver='auto'`` means for ``X`` (None: data on a dask cluster)
@@ -73,16 +79,23 @@ def choose_solver(X, loss, penalty, intercept, incremental):
       coefficients; it is SGD's algorithm that makes it a classifier);
     - a non-smooth loss (hinge, epsilon-insensitive) with an L2 part, in
       memory: ``'sdca'``, which converges on it;
-    - sparse data whose samples outnumber SAGA's condition number (the
-      largest row's curvature over the L2 strength): ``'saga'``;
+    - a differentiable loss without an L1 part, in memory: ``'lbfgs'``
+      (measured against saga and sdca on sparse 1e5 x 2e4 log-loss:
+      0.36 s against 0.52 and 0.34 s at alpha=1e-4, 0.29 against 0.45 and
+      0.34 s at 1e-3; 2e4 x 5e3: 0.056 against 0.096 and 0.071 s; against
+      the accelerated solver on dense data: 3 to 30 times fewer passes);
+    - with an L1 part, sparse data whose samples outnumber SAGA's condition
+      number (the largest row's curvature over the L2 strength): ``'saga'``;
     - otherwise, and for ``partial_fit`` and dask: ``'accelerated'``.
     """
     if loss.name == "perceptron":
         return "online"
     if incremental or X is None:
         return "accelerated"
-    if loss.name in NON_SMOOTH_LOSSES and penalty.l2 > 0 and not loss.coupled:
-        return "sdca"
+    if loss.name in NON_SMOOTH_LOSSES:
+        return "sdca" if penalty.l2 > 0 else "accelerated"
+    if penalty.l1 <= 0:
+        return "lbfgs"
     if not sp.issparse(X) or penalty.l2 <= 0:
         return "accelerated"
     unit = np.ones((X.shape[0], 1))

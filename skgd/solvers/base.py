@@ -49,6 +49,9 @@ class Solver:
     #: Whether ``partial_fit`` and ``warm_start='resume'`` resume its step
     #: (``eta0_`` and the state's ``lr_factor``) rather than start afresh.
     resumes_step = False
+    #: Whether its steps do not depend on the features' scales (its metric
+    #: undoes them), so that badly scaled data are no reason to warn.
+    scale_free = False
     #: The name it is registered under (the estimator's ``solver``).
     name = None
 

@@ -10,7 +10,6 @@ derivation and the table of conjugates are in :mod:`.gap`'s docstring.
 - :mod:`.kinks`: the re-fit of the samples at a kink (hinge,
   epsilon-insensitive);
 - :mod:`.multinomial`: the softmax loss's dual point;
-- :mod:`.products`: products with ``X`` summed in float64.
 
 Called by :meth:`skgd.objective.Objective.duality_gap` and
 :mod:`skgd.solvers.sdca`.

@@ -6,7 +6,7 @@ docstring; the elastic net's conjugate and the pure-L1 scaling are here too.
 
 import numpy as np
 
-from .products import _dot
+from ..products import dot
 
 LOSSES = (
     "squared_error",
@@ -136,7 +136,7 @@ def _conjugate_sum(name, w, A, Y, t, eps):
     """``sum_i w_i h(alpha_i)`` (one output)."""
     if name in ("hinge", "perceptron"):
         return -t * float(np.einsum("i,i,i->", w, Y, A))
-    return _dot(w, _conjugate(name, A, Y, t, eps))
+    return dot(w, _conjugate(name, A, Y, t, eps))
 
 
 # --- the penalty's conjugate and the pure-L1 scaling -------------------------

@@ -63,12 +63,13 @@ Newton steps (:func:`_shift_clip`, no sort), and the multinomial bias by a
 few Newton steps. The kink re-fit of hinge and epsilon-insensitive works on
 the (few) kink rows only and stops as soon as its share of the gap no
 longer matters. ``bench_gap.py`` measures it against one ``X @ coef``.
-Long reductions avoid BLAS (:func:`_dot`): its threads, waiting for a busy
+Long reductions avoid BLAS (:func:`dot`): its threads, waiting for a busy
 core, made a dot product of 1e5 entries a hundred times slower.
 """
 
 import numpy as np
 
+from ..products import dot, matmul, rmatmul
 from .conjugates import (
     _conjugate_sum,
     _domain,
@@ -77,7 +78,6 @@ from .conjugates import (
 )
 from .kinks import _blas_controller, _refine_kinks
 from .multinomial import _multinomial
-from .products import _dot, _matmul, _rmatmul
 from .projection import _shift_clip
 
 # --- the certificate ---------------------------------------------------------
@@ -187,7 +187,7 @@ def duality_gap(
     coef = theta[:, :-1]
     Y = np.asarray(Y, dtype=np.float64)
     if P is None:
-        P = _matmul(X, coef.T)
+        P = matmul(X, coef.T)
         if c != 0.0:
             P += c * theta[:, -1]
     else:
@@ -235,7 +235,7 @@ def _separable(X, Y, W, P, n, theta, loss, t, eps, l1, l2, c,
         elif k > 1:
             p, y = np.ascontiguousarray(p), np.ascontiguousarray(y)
         value, alpha, dist = _loss_candidate(loss, p, y, t, eps, with_dual)
-        loss_sums[j] = _dot(w, value)
+        loss_sums[j] = dot(w, value)
         if not with_dual:
             continue
         lo, hi = _domain(loss, y, eps)
@@ -259,7 +259,7 @@ def _separable(X, Y, W, P, n, theta, loss, t, eps, l1, l2, c,
                 # optimum, and a shift of all the others would spoil them.
                 M, mlo, mhi = kink
                 wM = w[M]
-                rest = _dot(w, alpha) - _dot(wM, alpha[M])
+                rest = dot(w, alpha) - dot(wM, alpha[M])
                 col = _shift_clip(alpha[M], wM, mlo, mhi, -rest)
                 if col is not None:
                     alpha[M] = col
@@ -280,7 +280,7 @@ def _separable(X, Y, W, P, n, theta, loss, t, eps, l1, l2, c,
     if not with_dual:
         return float(loss_sums.sum()), 0.0
 
-    V = _rmatmul(X, WA) / n
+    V = rmatmul(X, WA) / n
     D = _output_duals(loss, outputs, V, H, n, t, eps, l1, l2)
     D[~feasible] = 0.0
 
@@ -326,7 +326,7 @@ def dual_value(X, Y, W, n_train, alpha, loss, loss_params, l1, l2, intercept):
         H[j] = _conjugate_sum(loss, w, a, y, t, eps) / n
         WA[rows, j] = w * a
         outputs.append((rows, None, y, w, a, None))
-    V = _rmatmul(X, WA) / n
+    V = rmatmul(X, WA) / n
     D = _output_duals(loss, outputs, V, H, n, t, eps, l1, l2)
     D[~feasible] = 0.0
     return max(float(D.sum()), 0.0)

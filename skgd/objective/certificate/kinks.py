@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from scipy.optimize import lsq_linear
 from threadpoolctl import ThreadpoolController
 
+from ..products import dot
 from .conjugates import _conjugate, _output_duals
-from .products import _dot
 from .projection import _shift_clip
 
 # The kink re-fit starts with BVLS (a bounded least squares) while its work,
@@ -88,7 +88,7 @@ def _refine_output(XM, wm, a0, lo, hi, v_rest, coef, l1, l2, constrained, iters,
     support = coef != 0
     target = l2 * coef + l1 * np.sign(coef)
     off = 1.0 - support  # as floats
-    total = _dot(wm, a0)
+    total = dot(wm, a0)
 
     def matvec(a):  # A a
         return XT @ (wm * a)
@@ -143,7 +143,7 @@ def _refine_output(XM, wm, a0, lo, hi, v_rest, coef, l1, l2, constrained, iters,
     if done or iters <= 0:
         return x
     rx = residual(vx)
-    fx = 0.5 * _dot(rx, rx)
+    fx = 0.5 * dot(rx, rx)
 
     # grad F = A^T residual, Lipschitz with ||A||^2 (the residual map is
     # 1-Lipschitz): power iteration, with a safety margin as it undershoots.
@@ -151,10 +151,10 @@ def _refine_output(XM, wm, a0, lo, hi, v_rest, coef, l1, l2, constrained, iters,
     L = 0.0
     for _ in range(30):
         y = rmatvec(matvec(z))
-        norm = np.sqrt(_dot(y, y))
+        norm = np.sqrt(dot(y, y))
         if norm == 0.0:
             return x
-        L_new = norm / np.sqrt(_dot(z, z))
+        L_new = norm / np.sqrt(dot(z, z))
         z = y / norm
         if abs(L_new - L) <= 1e-3 * L_new:
             L = L_new
@@ -170,7 +170,7 @@ def _refine_output(XM, wm, a0, lo, hi, v_rest, coef, l1, l2, constrained, iters,
             break
         v_new = v_rest + matvec(x_new)
         r_new = residual(v_new)
-        f_new = 0.5 * _dot(r_new, r_new)
+        f_new = 0.5 * dot(r_new, r_new)
         if f_new > fx:  # restart the momentum: keeps the iterates monotone
             if y is x:
                 break
@@ -235,7 +235,7 @@ def _refine_kinks(X, n, coef, loss, t, eps, l1, l2, c, outputs, feasible,
         a_new = alpha.copy()
         a_new[M] = aM
         v_new = v_rest + XM.T @ (wm * aM)
-        h_new = H[j] + _dot(wm, _conjugate(loss, aM, yM, t, eps) - _conjugate(loss, a0, yM, t, eps))
+        h_new = H[j] + dot(wm, _conjugate(loss, aM, yM, t, eps) - _conjugate(loss, a0, yM, t, eps))
         out = [(rows, p, y, w, a_new, kink)]
         d_new = _output_duals(loss, out, v_new[:, None], np.array([h_new]), n, t, eps, l1, l2)[0]
         D[j] = max(D[j], d_new)
@@ -258,7 +258,7 @@ def _kink_measure(loss, t, eps, l1, l2, yM, wm, a0, H_j, primal, coef, v, touche
     features): the rest is constant), and :func:`_kink_done`'s verdict.
     ``measure.gaining(old, new)``: whether a dual's rise from ``old`` to
     ``new`` is still worth iterating for (1% of the gap)."""
-    H_rest = H_j - _dot(wm, _conjugate(loss, a0, yM, t, eps))
+    H_rest = H_j - dot(wm, _conjugate(loss, a0, yM, t, eps))
     mask = np.ones(v.shape, dtype=bool)
     mask[touched] = False  # the features that the kink rows leave alone
     v_fixed = v[mask]
@@ -266,19 +266,19 @@ def _kink_measure(loss, t, eps, l1, l2, yM, wm, a0, H_j, primal, coef, v, touche
     coef_fixed = coef[mask]
     if l2 > 0.0:
         excess = np.maximum(np.abs(v_fixed) - l1, 0.0)
-        g_star_fixed = _dot(excess, excess) / (2.0 * l2)
-        g = l1 * np.abs(coef).sum() + 0.5 * l2 * _dot(coef, coef)
-        cv_fixed = _dot(coef_fixed, v_fixed)
+        g_star_fixed = dot(excess, excess) / (2.0 * l2)
+        g = l1 * np.abs(coef).sum() + 0.5 * l2 * dot(coef, coef)
+        cv_fixed = dot(coef_fixed, v_fixed)
     else:
         top_fixed = np.abs(v_fixed).max() if v_fixed.size else 0.0
 
     def measure(a, v_t):
-        H = H_rest + _dot(wm, _conjugate(loss, a, yM, t, eps))
+        H = H_rest + dot(wm, _conjugate(loss, a, yM, t, eps))
         if l2 > 0.0:
             excess = np.maximum(np.abs(v_t) - l1, 0.0)
-            g_star = g_star_fixed + _dot(excess, excess) / (2.0 * l2)
+            g_star = g_star_fixed + dot(excess, excess) / (2.0 * l2)
             dual = -H - g_star
-            penalty_part = g + g_star - cv_fixed - _dot(coef_t, v_t)
+            penalty_part = g + g_star - cv_fixed - dot(coef_t, v_t)
             return dual, _kink_done(primal, dual, penalty_part, l2)
         # pure L1: the point scaled by s (h is positively homogeneous here)
         top = max(top_fixed, np.abs(v_t).max() if v_t.size else 0.0)
@@ -295,6 +295,6 @@ def _penalty_gap(coef, v, l1, l2):
     ``l2 > 0``; 0 for ``l2 == 0``."""
     if l2 <= 0.0:
         return 0.0
-    g = l1 * np.abs(coef).sum() + 0.5 * l2 * _dot(coef, coef)
+    g = l1 * np.abs(coef).sum() + 0.5 * l2 * dot(coef, coef)
     excess = np.maximum(np.abs(v) - l1, 0.0)
-    return max(g + _dot(excess, excess) / (2.0 * l2) - _dot(coef, v), 0.0)
+    return max(g + dot(excess, excess) / (2.0 * l2) - dot(coef, v), 0.0)

@@ -7,8 +7,8 @@ the coefficients fixed).
 
 import numpy as np
 
+from ..products import dot, rmatmul
 from .conjugates import _l1_scale, _penalty_conjugate, _xlogx
-from .products import _dot, _rmatmul
 
 # --- the multinomial intercept ----------------------------------------------
 # The multinomial arrays are held transposed, (k, n): the reductions over the
@@ -32,7 +32,7 @@ def _softmax(S):
 
 def _class_sums(w, Q):
     """``sum_i w_i q_ji`` per class (rows of ``Q``), without BLAS threads."""
-    return np.array([_dot(w, q) for q in Q])
+    return np.array([dot(w, q) for q in Q])
 
 
 def _multinomial_feasible(P, Y, w):
@@ -66,7 +66,7 @@ def _multinomial_feasible(P, Y, w):
 
     def scores(b):
         Q, logQ, lse = _softmax(Pl + b[:, None])
-        return Q, logQ, _dot(w, lse) - float(ml @ b), _class_sums(w, Q) - ml
+        return Q, logQ, dot(w, lse) - float(ml @ b), _class_sums(w, Q) - ml
 
     Q, logQ, phi, grad = scores(b)
     gmax = np.abs(grad).max()
@@ -121,7 +121,7 @@ def _multinomial(X, Y, w, P, n, l1, l2, c):
     YT = np.ascontiguousarray(YT)
     Q, logQ, lse = _softmax(PT.copy())
     lse -= np.einsum("ji,ji->i", YT, PT)  # the loss of each row
-    loss_sum = _dot(wa, lse)
+    loss_sum = dot(wa, lse)
     if l1 <= 0.0 and l2 <= 0.0:
         return loss_sum, 0.0
     exact = True  # logQ is finite everywhere (a softmax)
@@ -139,16 +139,16 @@ def _multinomial(X, Y, w, P, n, l1, l2, c):
         full = np.zeros(P.shape[::-1])
         full[:, rows] = WA
         WA = full
-    V = _rmatmul(X, WA.T) / n
+    V = rmatmul(X, WA.T) / n
     if l2 > 0.0:
         if exact:
             H = float(np.einsum("i,ji,ji->", wa, Q, logQ)) / n
         else:  # q log q with 0 log 0 = 0 (logQ = -inf where q = 0)
-            H = _dot(wa, np.where(Q > 0.0, Q * logQ, 0.0).sum(axis=0)) / n
+            H = dot(wa, np.where(Q > 0.0, Q * logQ, 0.0).sum(axis=0)) / n
         return loss_sum, max(-H - float(_penalty_conjugate(V, l1, l2).sum()), 0.0)
     # pure L1: one common scale keeps every q_i = y_i - s alpha_i in the
     # simplex (a convex combination of q_i and y_i) and the k equalities.
     s = float(_l1_scale(V.reshape(-1, 1), l1)[0])
     Qs = YT - s * A
-    H = _dot(wa, _xlogx(np.maximum(Qs, 0.0)).sum(axis=0)) / n
+    H = dot(wa, _xlogx(np.maximum(Qs, 0.0)).sum(axis=0)) / n
     return loss_sum, max(-H, 0.0)

@@ -7,7 +7,7 @@ the current piece (no sort), with the sorted breakpoints as the fallback.
 
 import numpy as np
 
-from .products import _dot
+from ..products import dot
 
 # A hyperplane residual below this, relative to sum |w alpha|, is rounding.
 _ROUNDING = 1e-13
@@ -53,7 +53,7 @@ def _shift_clip(a, w, lo, hi, total=0.0, scale=None, tau=0.0, full=False):
     ws = w if scale is None else w * scale
     if np.isscalar(lo) and np.isscalar(hi) and lo == -np.inf and hi == np.inf:
         # no bound (squared error): f is affine, tau a weighted mean
-        tau = (_dot(w, a) - total) / float(ws.sum())
+        tau = (dot(w, a) - total) / float(ws.sum())
         x = a - tau if scale is None else a - tau * scale
         return (x, tau) if full else x
     u, x, tmp = np.empty(m), np.empty(m), np.empty(m)
@@ -69,8 +69,8 @@ def _shift_clip(a, w, lo, hi, total=0.0, scale=None, tau=0.0, full=False):
             np.multiply(scale, -tau, out=u)
             u += a
         np.clip(u, lo, hi, out=x)
-        r = _dot(w, x) - total
-        size = _dot(w, np.abs(x, out=tmp)) + abs(total)
+        r = dot(w, x) - total
+        size = dot(w, np.abs(x, out=tmp)) + abs(total)
         if abs(r) <= _ROUNDING * size:
             break
         below, at_lo = u < hi, u <= lo
@@ -199,7 +199,7 @@ def _shift_clip_sorted(a, w, lo, hi, total=0.0, scale=None, full=False):
     else:  # no finite bound at all: f(tau) = sum w a - tau sum w s
         tau = (tot_a - total) / tot_s
     x = np.clip(a - tau * s, lo, hi)
-    if abs(_dot(w, x) - total) > 1e-10 * (_dot(w, np.abs(x)) + abs(total)) + slack:
+    if abs(dot(w, x) - total) > 1e-10 * (dot(w, np.abs(x)) + abs(total)) + slack:
         return None  # a safety net: never a point off the hyperplane
     return (x, tau) if full else x
 

@@ -1,28 +1,28 @@
 """Products with ``X`` summed in float64, without copying a float32 ``X`` whole.
 
-The certificate's two products (the predictions, and ``X^T (W alpha)``); a
-float32 sum would move the gap by 1e-9 to 1e-8 of the objective. Used by
-the other modules of :mod:`skgd.objective.certificate`.
+The certificate's two products (the predictions, and ``X^T (W alpha)``), and
+the gradients of :mod:`skgd.solvers.lbfgs`: a float32 sum would move the gap
+by 1e-9 to 1e-8 of the objective, and a gradient by as much.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..._kernels.passes import csr_transpose_product
+from .._kernels.passes import csr_transpose_product
 
 # Rows of a float32 X converted to float64 at a time: 2 MiB, which stays in
 # the cache for the product that follows.
 _BLOCK_ENTRIES = 1 << 18
 
 
-def _dot(a, b):
+def dot(a, b):
     """``a . b`` for long 1-d arrays, by numpy's own loop: BLAS's dot splits
     a long vector over threads, and a thread that waits for a busy core can
     make it 100 times slower than the loop."""
     return float(np.einsum("i,i->", a, b))
 
 
-def _matmul(X, B):
+def matmul(X, B):
     """``X @ B`` in float64 for ``B`` of shape (d, k); X dense or CSR."""
     if sp.issparse(X):
         return np.asarray(X @ B, dtype=np.float64)
@@ -38,7 +38,7 @@ def _matmul(X, B):
     return out
 
 
-def _rmatmul(X, A):
+def rmatmul(X, A):
     """``X.T @ A`` in float64 for ``A`` of shape (n, k); X dense or CSR.
 
     One column is passed as a vector (a matrix-vector product is faster than

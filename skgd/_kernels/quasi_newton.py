@@ -1,0 +1,64 @@
+"""The L-BFGS two-loop recursion, compiled: one call instead of some 40 numpy calls.
+
+:mod:`skgd.solvers.lbfgs` keeps its last pairs ``(s, y)`` in a ring buffer
+and asks for ``H g``; in numpy the recursion's ~4 m small vector operations
+cost some 60 us an iteration on small data (breast_cancer: a third of an
+iteration), here a few.
+"""
+
+import numpy as np
+from numba import njit, types
+
+from .lazy import lazy_njit
+
+_vector = types.float64[::1]
+_matrix = types.float64[:, ::1]
+
+
+@lazy_njit(
+    [types.void(_matrix, _matrix, _vector, types.int64, types.int64, _vector,
+                _matrix, _vector, _vector, _vector)],  # fmt: skip
+    cache=True,
+    nogil=True,
+)
+def two_loop(S, Y, rho, newest, count, g, inverse, inverse_diagonal, alphas, out):
+    """``out = H g`` for the L-BFGS estimate ``H`` of the inverse Hessian
+    from the ``count`` pairs ending at row ``newest`` of the ring buffers
+    ``S`` and ``Y`` (``rho = 1 / s.y``), on the initial metric ``gamma M``:
+    ``M`` is ``inverse`` applied to each block of ``len(inverse)`` entries
+    of a vector, or ``inverse_diagonal`` (tiled) when ``inverse`` is empty,
+    and ``gamma = s.y / (y . M y)`` of the newest pair (1 without pairs)."""
+    memory = S.shape[0]
+    out[:] = g
+    for k in range(count):
+        i = (newest - k) % memory
+        a = rho[i] * np.dot(S[i], out)
+        alphas[i] = a
+        out -= a * Y[i]
+    q = out.copy()
+    _apply_metric(inverse, inverse_diagonal, q, out)
+    if count > 0:
+        y = Y[newest]
+        my = np.empty_like(y)
+        _apply_metric(inverse, inverse_diagonal, y, my)
+        out *= 1.0 / (rho[newest] * np.dot(y, my))
+    for k in range(count - 1, -1, -1):
+        i = (newest - k) % memory
+        b = rho[i] * np.dot(Y[i], out)
+        out += (alphas[i] - b) * S[i]
+
+
+@njit(inline="always")
+def _apply_metric(inverse, inverse_diagonal, v, out):
+    block = inverse.shape[0]
+    if block == 0:
+        size = inverse_diagonal.shape[0]
+        for j in range(v.shape[0]):
+            out[j] = inverse_diagonal[j % size] * v[j]
+        return
+    for start in range(0, v.shape[0], block):
+        for r in range(block):
+            total = 0.0
+            for c in range(block):
+                total += inverse[r, c] * v[start + c]
+            out[start + r] = total
