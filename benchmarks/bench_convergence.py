@@ -117,6 +117,10 @@ def parse_args():
         "--cheap", type=float, default=2.0, help="seconds per fit above which 3 repeats"
     )
     parser.add_argument("--seed", type=int, default=0, help="data seed")
+    parser.add_argument(
+        "--budget", type=float, default=30.0,
+        help="seconds of one fit beyond which a peer's tol scan stops",
+    )  # fmt: skip
     parser.add_argument("--skip-dense", action="store_true", help="no section 1")
     parser.add_argument("--skip-sparse", action="store_true", help="no section 2")
     parser.add_argument(
@@ -160,11 +164,13 @@ def iterations(fitted):
     return int(np.max(n_iter)) if n_iter is not None else 0
 
 
-def scan(problem, make, tols):
-    """Fit ``make(tol)`` for each ``tol``, loosest first, until one reaches GAP.
+def scan(problem, make, tols, budget):
+    """Fit ``make(tol)`` for each ``tol``, loosest first, until one reaches GAP
+    (or one fit took more than ``budget`` seconds: tighter ones take longer).
 
-    Returns ``(tol, reached, log)``: the tol to time (the last tried if none
-    reached), and a line per fit for the notes.
+    Returns ``(tol, reached, log, elapsed, fitted)``: the tol to time (the
+    last tried if none reached), a line per fit for the notes, and the last
+    fit's time and estimator.
     """
     log = []
     for tol in tols:
@@ -174,8 +180,11 @@ def scan(problem, make, tols):
         gap = problem.gap(fitted)
         log.append(f"tol={tol}: {iterations(fitted)} its, gap {gap:.1e}")
         if gap <= GAP:
-            return tol, True, log, elapsed
-    return tol, False, log, elapsed
+            return tol, True, log, elapsed, fitted
+        if elapsed > budget:
+            log.append(f"scan stopped: {elapsed:.0f} s > --budget {budget:g} s")
+            break
+    return tol, False, log, elapsed, fitted
 
 
 def race(problem, entries, args):
@@ -186,21 +195,30 @@ def race(problem, entries, args):
     """
     chosen = {}
     for name, make, tols in entries:
-        chosen[name] = (make, *scan(problem, make, tols))
-    slowest = max(elapsed for *_, elapsed in chosen.values())
+        chosen[name] = (make, *scan(problem, make, tols, args.budget))
+    # A peer that missed the gap within the budget is not timed again: its
+    # note reports the scan.
+    timing = {
+        name: entry for name, entry in chosen.items()
+        if entry[2] or entry[4] <= args.budget
+    }  # fmt: skip
+    slowest = max(entry[4] for entry in timing.values())
     repeats = args.repeats if slowest < args.cheap else min(args.repeats, 3)
     funcs = [
         lambda make=make, tol=tol: fit_quietly(make(tol), problem.X, problem.y)
-        for make, tol, *_ in chosen.values()
+        for make, tol, *_ in timing.values()
     ]
-    timed = median_times(funcs, repeats=repeats)
+    timed = dict(zip(timing, median_times(funcs, repeats=repeats), strict=True))
     results = {}
-    for (name, (_, tol, reached, log, _)), (median, low, high, fitted) in zip(
-        chosen.items(), timed, strict=True
-    ):
+    for name, (_, tol, reached, log, elapsed, fitted) in chosen.items():
+        runs = 1
+        median = low = high = elapsed
+        if name in timed:
+            median, low, high, fitted = timed[name]
+            runs = repeats
         results[name] = Result(
             name, tol, reached, median, low, high, problem.gap(fitted),
-            iterations(fitted), log, repeats, getattr(fitted, "max_iter", None),
+            iterations(fitted), log, runs, getattr(fitted, "max_iter", None),
         )  # fmt: skip
     return results
 

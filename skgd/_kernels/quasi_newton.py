@@ -13,21 +13,24 @@ from .lazy import lazy_njit
 
 _vector = types.float64[::1]
 _matrix = types.float64[:, ::1]
+_blocks = types.float64[:, :, ::1]
 
 
 @lazy_njit(
     [types.void(_matrix, _matrix, _vector, types.int64, types.int64, _vector,
-                _matrix, _vector, _vector, _vector)],  # fmt: skip
+                _blocks, _matrix, _vector, _vector)],  # fmt: skip
     cache=True,
     nogil=True,
 )
 def two_loop(S, Y, rho, newest, count, g, inverse, inverse_diagonal, alphas, out):
     """``out = H g`` for the L-BFGS estimate ``H`` of the inverse Hessian
     from the ``count`` pairs ending at row ``newest`` of the ring buffers
-    ``S`` and ``Y`` (``rho = 1 / s.y``), on the initial metric ``gamma M``:
-    ``M`` is ``inverse`` applied to each block of ``len(inverse)`` entries
-    of a vector, or ``inverse_diagonal`` (tiled) when ``inverse`` is empty,
-    and ``gamma = s.y / (y . M y)`` of the newest pair (1 without pairs)."""
+    ``S`` and ``Y`` (``rho = 1 / s.y``), on the initial metric ``gamma M``.
+    A vector is one block of ``p`` entries per output; ``M`` applies to
+    block ``b`` the matrix ``inverse[b % len(inverse)]`` (of shape p x p),
+    or, when ``inverse`` is empty, the diagonal
+    ``inverse_diagonal[b % len(inverse_diagonal)]``; ``gamma = s.y /
+    (y . M y)`` of the newest pair (1 without pairs)."""
     memory = S.shape[0]
     out[:] = g
     for k in range(count):
@@ -50,15 +53,18 @@ def two_loop(S, Y, rho, newest, count, g, inverse, inverse_diagonal, alphas, out
 
 @njit(inline="always")
 def _apply_metric(inverse, inverse_diagonal, v, out):
-    block = inverse.shape[0]
-    if block == 0:
-        size = inverse_diagonal.shape[0]
+    if inverse.shape[0] == 0:
+        size = inverse_diagonal.shape[1]
         for j in range(v.shape[0]):
-            out[j] = inverse_diagonal[j % size] * v[j]
+            b = j // size
+            out[j] = inverse_diagonal[b % inverse_diagonal.shape[0], j - b * size] * v[j]
         return
-    for start in range(0, v.shape[0], block):
-        for r in range(block):
+    size = inverse.shape[1]
+    for b in range(v.shape[0] // size):
+        M = inverse[b % inverse.shape[0]]
+        start = b * size
+        for r in range(size):
             total = 0.0
-            for c in range(block):
-                total += inverse[r, c] * v[start + c]
+            for c in range(size):
+                total += M[r, c] * v[start + c]
             out[start + r] = total

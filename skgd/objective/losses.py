@@ -233,6 +233,21 @@ def multinomial_log_loss_rows(P, Y, W, G):
     return float(np.dot(W[:, 0].astype(np.float64), value))
 
 
+def log_loss_second_derivative(P, Y, W):
+    """:func:`log_loss`'s weighted second derivative in each prediction,
+    ``w sigmoid(z) sigmoid(-z)``."""
+    e = np.exp(-np.abs(P * Y))
+    return W * (e / np.square(1.0 + e))
+
+
+def multinomial_second_derivative(P, Y, W):
+    """The diagonal of the softmax loss's weighted Hessian in each row's
+    predictions, ``w p (1 - p)`` (its diagonal blocks' weights)."""
+    E = np.exp(P - P.max(axis=1, keepdims=True))
+    E /= E.sum(axis=1, keepdims=True)
+    return W * E * (1.0 - E)
+
+
 def squared_error_rows(P, Y, W, G):
     """:func:`squared_error` over rows."""
     np.subtract(P, Y, out=G)
@@ -265,6 +280,11 @@ class Loss:
     rows : callable or None
         The same loss over a block of rows in numpy (see
         :func:`log_loss_rows`), where one is written.
+    second_derivative : callable or None
+        ``second_derivative(P, Y, W)``: each row's weighted second
+        derivative in its predictions (an array like ``P``), where the loss
+        has one that varies (the log-losses): the curvature the quasi-Newton
+        solver's metric is refreshed from.
     """
 
     name: str
@@ -273,6 +293,7 @@ class Loss:
     params: tuple = field(default=(0.0,))
     coupled: bool = False
     rows: object = None
+    second_derivative: object = None
 
     @property
     def params_array(self):
@@ -317,9 +338,13 @@ def classification_loss(name, n_outputs, epsilon=DEFAULT_EPSILON):
         return Loss(
             "log_loss", multinomial_log_loss, 0.5, coupled=True,
             rows=multinomial_log_loss_rows,
+            second_derivative=multinomial_second_derivative,
         )  # fmt: skip
     return {
-        "log_loss": Loss("log_loss", log_loss, 0.25, rows=log_loss_rows),
+        "log_loss": Loss(
+            "log_loss", log_loss, 0.25, rows=log_loss_rows,
+            second_derivative=log_loss_second_derivative,
+        ),  # fmt: skip
         "hinge": Loss("hinge", hinge, 1.0, (1.0,)),
         "perceptron": Loss("perceptron", hinge, 1.0, (0.0,)),
         "squared_hinge": Loss("squared_hinge", squared_hinge, 2.0),

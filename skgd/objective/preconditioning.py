@@ -17,6 +17,11 @@ solver (:mod:`skgd.solvers.lbfgs`) starts its metric from :math:`B`.
 Data with few columns (dense or sparse) get :math:`B` whole, inverted once
 (by Cholesky); wider data get its diagonal (the columns' weighted scales),
 which still undoes the features' units.
+
+:func:`local_preconditioner` is the same construction with each row
+weighted by its loss's second derivative at given predictions instead of
+the bound ``c``: the curvature where the iterate is, which the solver
+switches to when the bound proves loose.
 """
 
 import numpy as np
@@ -35,41 +40,67 @@ GRAM_MAX_FEATURES = 128
 
 
 class Preconditioner:
-    """``B^{-1}`` (module docstring) for the parameters' rows, of length
-    ``d + 1``: the whole ``inverse`` (an empty matrix when only the
-    diagonal is kept) or the ``inverse_diagonal``, in float64."""
+    """``B^{-1}`` for the parameters' rows, each of length ``d + 1``, in
+    float64: one ``(d + 1) x (d + 1)`` inverse per output, or one shared by
+    all (``inverse`` of shape (1 or k, d + 1, d + 1)), or only the
+    diagonal's inverse (``inverse_diagonal`` of shape (1 or k, d + 1);
+    ``inverse`` is then empty)."""
 
     def __init__(self, inverse=None, inverse_diagonal=None):
-        self.inverse = np.zeros((0, 0)) if inverse is None else inverse
+        self.inverse = np.zeros((0, 0, 0)) if inverse is None else inverse
         self.inverse_diagonal = (
-            np.zeros(0) if inverse_diagonal is None else inverse_diagonal
+            np.zeros((0, 0)) if inverse_diagonal is None else inverse_diagonal
         )
 
     def solve(self, V):
         """``V B^{-1}`` for ``V`` of shape (k, d + 1)."""
-        if self.inverse.size:
-            return V @ self.inverse
-        return V * self.inverse_diagonal
+        inverse = self.inverse
+        if not inverse.size:
+            return V * self.inverse_diagonal
+        if len(inverse) == 1:
+            return V @ inverse[0]
+        return np.einsum("kj,kji->ki", V, inverse)
 
 
 def curvature_preconditioner(objective):
-    """The :class:`Preconditioner` of ``objective``'s curvature bound ``B``."""
-    X, intercept = objective.X, objective.intercept
+    """The :class:`Preconditioner` of ``objective``'s curvature bound ``B``
+    (module docstring), one for every output."""
     w = objective.W.max(axis=1).astype(np.float64)  # the largest bounds every output's
+    return _preconditioner(objective, [w * objective.loss.curvature])
+
+
+def local_preconditioner(objective, P):
+    """The :class:`Preconditioner` of the curvature at the predictions ``P``:
+    ``B`` with each row weighted by its loss's second derivative there
+    (:attr:`Loss.second_derivative`) instead of its bound, one per output
+    (for the softmax, the Hessian's diagonal blocks). Near the minimiser it
+    is the Hessian itself (its diagonal blocks), where the bound may be far
+    above it: on near-separable data most rows' curvature has vanished."""
+    D = objective.loss.second_derivative(P, objective.Y, objective.W)
+    return _preconditioner(objective, list(D.T.astype(np.float64)))
+
+
+def _preconditioner(objective, weights):
+    """``c/n [X, c]^T diag(w) [X, c] + L2`` inverted, for each ``w`` of ``weights``."""
+    X, intercept = objective.X, objective.intercept
     whole = X.shape[1] <= min(GRAM_MAX_FEATURES, X.shape[0])
     with np.errstate(over="ignore", invalid="ignore"):
         if not np.isfinite(np.float64(intercept) ** 2):
             raise too_large_to_square(abs(intercept))
-        B = (weighted_gram if whole else _weighted_column_squares)(X, w, intercept)
-    if not np.all(np.isfinite(B)):
-        raise too_large_to_square(np.sqrt(np.nanmax(np.abs(B))))
-    B *= objective.loss.curvature / objective.n_train
+        form = weighted_gram if whole else _weighted_column_squares
+        blocks = np.array([form(X, w, intercept) for w in weights])
+    if not np.all(np.isfinite(blocks)):
+        raise too_large_to_square(np.sqrt(np.nanmax(np.abs(blocks))))
+    blocks /= objective.n_train
     ridge = np.full(X.shape[1] + 1, objective.penalty.l2)
     ridge[-1] = 0.0  # the intercept is not penalised
     if whole:
-        B[np.diag_indices_from(B)] += ridge
-        return Preconditioner(inverse=_inverse(B))
-    return Preconditioner(inverse_diagonal=1.0 / _positive(B + ridge))
+        for B in blocks:
+            B[np.diag_indices_from(B)] += ridge
+        return Preconditioner(inverse=np.array([_inverse(B) for B in blocks]))
+    return Preconditioner(
+        inverse_diagonal=np.array([1.0 / _positive(B + ridge) for B in blocks])
+    )
 
 
 def _weighted_column_squares(X, w, intercept):

@@ -53,7 +53,7 @@ def rmatmul(X, A):
         if X.dtype == np.float32 and X.format == "csr":
             out = np.zeros((X.shape[1], A.shape[1]))
             csr_transpose_product(
-                X.indptr, X.indices, X.data, np.ascontiguousarray(A), out
+                X.indptr, X.indices, X.data, np.ascontiguousarray(A, np.float64), out
             )
             return out
         out = np.asarray(X.T @ B, dtype=np.float64)

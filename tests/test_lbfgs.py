@@ -1,0 +1,244 @@
+"""The quasi-Newton solver's pieces, each against an independent computation:
+the line search against its conditions, the two-loop kernel against the
+textbook recursion, the metric against the explicit curvature bound, the
+predictions-only objective against the full pass, and whole fits against
+closed forms and scikit-learn."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_breast_cancer, load_diabetes, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDClassifier, GDRegressor, closed_form_solution, training_objective
+from skgd._kernels.quasi_newton import two_loop
+from skgd.objective import Objective
+from skgd.objective.losses import classification_loss, regression_loss
+from skgd.objective.penalties import Penalty
+from skgd.objective.preconditioning import (
+    GRAM_MAX_FEATURES,
+    curvature_preconditioner,
+    local_preconditioner,
+)
+from skgd.steps.line_search import CURVATURE, SUFFICIENT_DECREASE, wolfe_step
+
+# --- the line search ----------------------------------------------------------------
+
+
+def quadratic(center, curvature=2.0):
+    """phi(t) = curvature/2 (t - center)^2, as (value, slope)."""
+    return lambda t: (0.5 * curvature * (t - center) ** 2, curvature * (t - center))
+
+
+@pytest.mark.parametrize("center", [1e-3, 0.3, 1.0, 7.0, 1e4])
+def test_the_step_meets_the_strong_wolfe_conditions(center):
+    phi = quadratic(center)
+    value0, slope0 = phi(0.0)
+    step, value, wolfe = wolfe_step(phi, value0, slope0)
+    assert wolfe
+    assert value <= value0 + SUFFICIENT_DECREASE * step * slope0
+    assert abs(phi(step)[1]) <= CURVATURE * abs(slope0)
+
+
+def test_a_non_finite_trial_is_bracketed_not_taken():
+    def phi(t):  # a log-barrier-like wall at t = 0.5
+        if t >= 0.5:
+            return math.inf, math.nan
+        return -math.log(0.5 - t) - 4.0 * t, 1.0 / (0.5 - t) - 4.0
+
+    step, value, wolfe = wolfe_step(phi, *phi(0.0))
+    assert wolfe and 0 < step < 0.5 and math.isfinite(value)
+
+
+def test_no_descent_in_floating_point_returns_no_step():
+    # A "descent" slope with a value that never decreases: step 0, not a
+    # step that raises the objective.
+    step, value, wolfe = wolfe_step(lambda t: (1.0 + t, -1e-30), 1.0, -1e-30)
+    assert step == 0.0 and value == 1.0 and not wolfe
+
+
+# --- the two-loop recursion ---------------------------------------------------------
+
+
+def textbook_two_loop(pairs, g, metric):
+    """Nocedal & Wright's Algorithm 7.4 in plain numpy."""
+    q = g.copy()
+    alphas = []
+    for s, y in reversed(pairs):
+        a = (s @ q) / (s @ y)
+        q -= a * y
+        alphas.append(a)
+    s, y = pairs[-1]
+    r = metric @ q * ((s @ y) / (y @ metric @ y))
+    for (s, y), a in zip(pairs, reversed(alphas)):
+        r += s * (a - (y @ r) / (s @ y))
+    return r
+
+
+@pytest.mark.parametrize("n_pairs", [1, 3, 7])
+@pytest.mark.parametrize("whole", [True, False])
+def test_the_two_loop_kernel_is_the_textbook_recursion(n_pairs, whole):
+    rng = np.random.RandomState(n_pairs)
+    k, p, memory = 2, 4, 5  # more pairs than memory: the ring buffer wraps
+    size = k * p
+    A = rng.standard_normal((size, size))
+    hessian = A @ A.T + size * np.eye(size)
+    pairs = []
+    S, Y, rho = np.zeros((memory, size)), np.zeros((memory, size)), np.zeros(memory)
+    for i in range(n_pairs):
+        s = rng.standard_normal(size)
+        y = hessian @ s
+        pairs.append((s, y))
+        S[i % memory], Y[i % memory], rho[i % memory] = s, y, 1.0 / (s @ y)
+    blocks = [rng.standard_normal((p, p)) for _ in range(k)]
+    blocks = [B @ B.T + p * np.eye(p) for B in blocks]
+    if whole:
+        inverse, diagonal = np.array(blocks), np.zeros((0, 0))
+        metric = np.zeros((size, size))
+        for b, B in enumerate(blocks):
+            metric[b * p : (b + 1) * p, b * p : (b + 1) * p] = B
+    else:
+        diagonal = rng.uniform(0.5, 2.0, (1, p))  # one diagonal for every output
+        inverse, metric = np.zeros((0, 0, 0)), np.diag(np.tile(diagonal[0], k))
+    g = rng.standard_normal(size)
+    out = np.empty(size)
+    count = min(n_pairs, memory)
+    two_loop(
+        S, Y, rho, (n_pairs - 1) % memory, count, g, inverse, diagonal,
+        np.zeros(memory), out,
+    )  # fmt: skip
+    expected = textbook_two_loop(pairs[-count:], g, metric)
+    np.testing.assert_allclose(out, expected, rtol=1e-10)
+
+
+# --- the metric ---------------------------------------------------------------------
+
+
+def objective_of(X, y, loss, alpha, intercept=1.0, weights=None):
+    n = X.shape[0]
+    W = np.ones((n, 1)) if weights is None else weights.reshape(-1, 1)
+    Y = np.where(y > 0, 1.0, -1.0).reshape(-1, 1) if loss.name == "log_loss" else y
+    return Objective(X, np.ascontiguousarray(Y, dtype=float), W, n, loss,
+                     Penalty(l2=alpha), intercept)  # fmt: skip
+
+
+def explicit_bound(X, c, w, alpha, intercept):
+    A = np.column_stack([X, np.full(X.shape[0], intercept)])
+    B = c * (A.T * w) @ A / X.shape[0]
+    B[np.diag_indices_from(B)] += np.append(np.full(X.shape[1], alpha), 0.0)
+    return B
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_the_metric_inverts_the_curvature_bound(layout):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 6)) * [1, 10, 100, 1e-2, 1, 3]
+    y = rng.randint(2, size=200)
+    w = rng.uniform(0.5, 2.0, 200)
+    data = sp.csr_matrix(X) if layout == "csr" else X
+    objective = objective_of(data, y, classification_loss("log_loss", 1), 1e-3, 2.0, w)
+    metric = curvature_preconditioner(objective)
+    B = explicit_bound(X, 0.25, w, 1e-3, 2.0)
+    np.testing.assert_allclose(metric.inverse[0] @ B, np.eye(7), atol=1e-8)
+
+
+def test_wide_data_get_the_bounds_diagonal():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((20, GRAM_MAX_FEATURES // 2)) * 5.0  # more columns than rows
+    objective = objective_of(X, X[:, 0], regression_loss("squared_error"), 0.1)
+    metric = curvature_preconditioner(objective)
+    B = explicit_bound(X, 1.0, np.ones(20), 0.1, 1.0)
+    assert metric.inverse.size == 0
+    np.testing.assert_allclose(metric.inverse_diagonal[0], 1.0 / np.diag(B))
+
+
+def test_the_local_metric_weights_rows_by_their_curvature():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((100, 4))
+    objective = objective_of(X, rng.randint(2, size=100), classification_loss("log_loss", 1), 1e-2)
+    P = rng.standard_normal((100, 1)) * 3
+    p = 1.0 / (1.0 + np.exp(-P[:, 0]))
+    B = explicit_bound(X, 1.0, p * (1 - p), 1e-2, 1.0)
+    np.testing.assert_allclose(
+        local_preconditioner(objective, P).inverse[0] @ B, np.eye(5), atol=1e-8
+    )
+
+
+# --- the objective from predictions ------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("loss", ["log_loss", "multinomial", "huber"])
+def test_the_objective_from_predictions_is_the_full_pass(loss, layout, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((300, 5)).astype(dtype)
+    k = 3 if loss == "multinomial" else 1
+    labels = rng.randint(k if k > 1 else 2, size=300)
+    if loss == "multinomial":
+        the_loss, Y = classification_loss("log_loss", 3), np.eye(3)[labels]
+    elif loss == "log_loss":
+        the_loss, Y = classification_loss("log_loss", 1), np.where(labels, 1.0, -1.0)[:, None]
+    else:
+        the_loss, Y = regression_loss("huber"), rng.standard_normal((300, 1))
+    data = sp.csr_matrix(X) if layout == "csr" else X
+    W = rng.uniform(0.5, 2.0, (300, 1)).astype(dtype)
+    objective = Objective(data, Y.astype(dtype), W, 300, the_loss, Penalty(), 1.0)
+    theta = rng.standard_normal((k, 6)).astype(dtype)
+    value, grad = objective.evaluate(theta)
+    G = np.empty_like(objective.Y)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(
+        objective.mean_loss(objective.predict(theta), G), value, rtol=rtol
+    )
+    np.testing.assert_allclose(objective.loss_gradient(G), grad, rtol=rtol, atol=rtol)
+
+
+# --- whole fits ---------------------------------------------------------------------
+
+
+def test_squared_error_lands_in_one_step():
+    # The curvature bound is the Hessian itself: the first step is Newton's.
+    X, y = load_diabetes(return_X_y=True)
+    reg = GDRegressor(solver="lbfgs", alpha=1e-2).fit(X, y)
+    coef, intercept = closed_form_solution(reg, X, y)
+    assert reg.n_iter_ == 1
+    np.testing.assert_allclose(reg.coef_, coef, rtol=1e-8)
+    np.testing.assert_allclose(reg.intercept_, intercept, rtol=1e-8)
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("raw", [False, True])
+def test_the_default_lands_on_logistic_regression(raw):
+    X, y = load_breast_cancer(return_X_y=True)
+    if not raw:
+        X = StandardScaler().fit_transform(X)
+    alpha = 1e-3
+    clf = GDClassifier(alpha=alpha).fit(X, y)
+    reference = LogisticRegression(
+        C=1.0 / (alpha * len(y)), solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y)
+    best = training_objective(clf, X, y, coef=reference.coef_, intercept=reference.intercept_)
+    objective = training_objective(clf, X, y)
+    assert clf.solver_ == "lbfgs"
+    assert -1e-12 * best <= objective - best <= clf.dual_gap_ <= 1e-6 * objective
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+def test_multinomial_on_raw_digits_lands_without_a_warning():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    clf = GDClassifier(alpha=1e-3).fit(X, y)
+    assert clf.dual_gap_ <= 1e-6 * training_objective(clf, X, y)
+
+
+def test_float32_stays_float32_and_lands():
+    X, y = make_classification(2000, 20, random_state=0)
+    clf = GDClassifier(alpha=1e-3).fit(X.astype(np.float32), y)
+    assert clf.coef_.dtype == np.float32
+    reference = GDClassifier(alpha=1e-3).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, reference.coef_, rtol=1e-3, atol=1e-4)
