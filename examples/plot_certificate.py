@@ -15,9 +15,11 @@ We fit :class:`skgd.GDClassifier` on the standardised breast-cancer data
 
 - ``solver="sdca"`` (stochastic dual coordinate ascent, the default for the
   hinge), which carries its dual point and measures the gap every epoch;
-- ``solver="accelerated"`` (the default for the log-loss), which builds the
-  dual point from its iterate, and computes it only when its free estimate of
-  the gradient says a stop is near.
+- ``solver="accelerated"`` (Nesterov's momentum with restart, the default
+  with an L1 penalty and in ``partial_fit``), which builds the dual point
+  from its iterate, and computes it only when its free estimate of the
+  gradient says a stop is near. The log-loss's default, ``solver="lbfgs"``,
+  certifies the same way.
 
 On the smooth log-loss both land. On the hinge the accelerated solver's
 primal creeps, and its certificate says so: a first-order primal method has

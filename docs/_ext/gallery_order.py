@@ -10,6 +10,7 @@ ORDER = [
     "plot_averaging.py",
     "plot_closed_form.py",
     "plot_convergence.py",
+    "plot_default_vs_lbfgs.py",
     "plot_watching_training.py",
     "plot_decision_boundaries.py",
     "plot_grid_search.py",
