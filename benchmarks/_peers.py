@@ -10,9 +10,11 @@ Every peer is given skgd's objective: ``LogisticRegression(C)`` minimises
 ``C n`` times skgd's ``mean loss + alpha/2 |w|^2`` when ``C = 1 / (n alpha)``,
 with an unpenalised intercept, so its coefficients are scored by the same
 formula. snapml penalises its intercept (as liblinear does): it is fitted
-without one, on ``X`` with a constant column of ``INTERCEPT_COLUMN``, whose
-coefficient's penalty is then ``1 / INTERCEPT_COLUMN**2`` of the
-intercept's, below the gap.
+without one, on ``X`` with a constant column of ``INTERCEPT_COLUMN``, so
+its objective has the extra term ``alpha/2 (b / INTERCEPT_COLUMN)^2``; the
+gap, scored on skgd's objective, says whether that mattered. (A column of
+1e3, which would make the term negligible, slowed its SDCA 30-fold on
+1e4 x 50: 5563 iterations to a gap of 2e-3, against 167 to 6e-7 with 1.)
 """
 
 import numpy as np
@@ -25,7 +27,7 @@ SAGA_TOLS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 SNAPML_TOLS = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 
 # The constant column that stands for snapml's intercept.
-INTERCEPT_COLUMN = 1e3
+INTERCEPT_COLUMN = 1.0
 
 # newton-cholesky factorises a (d+1)^2 Hessian per iteration: above this
 # many features (sparse text), it is not a contender and is not raced.

@@ -242,3 +242,17 @@ def test_float32_stays_float32_and_lands():
     assert clf.coef_.dtype == np.float32
     reference = GDClassifier(alpha=1e-3).fit(X, y)
     np.testing.assert_allclose(clf.coef_, reference.coef_, rtol=1e-3, atol=1e-4)
+
+
+def test_epochs_past_the_minimum_stay_there():
+    # tol=None runs every epoch: once no trial can measure a decrease, the
+    # line search takes no step (and tries none), and the objective never rises.
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = GDClassifier(alpha=1e-4, tol=None, max_iter=300).fit(X, y)
+    loss = clf.history_["loss"]
+    assert clf.n_iter_ == 300 and np.all(np.isfinite(loss))
+    assert np.all(np.diff(loss) <= 1e-15 * loss[0])
+    certified = GDClassifier(alpha=1e-4).fit(X, y)
+    assert loss[-1] <= certified.history_["loss"][-1]
+    assert np.sum(clf.history_["learning_rate"][50:] == 0) > 200

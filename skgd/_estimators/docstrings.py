@@ -62,8 +62,10 @@ solver : {'auto', 'lbfgs', 'accelerated', 'batch', 'saga', 'sdca', 'online', 'mi
     ``'lbfgs'``: one update per epoch with the exact gradient, in the
     direction of limited-memory quasi-Newton (L-BFGS, Nocedal 1980) whose
     metric starts from the data's curvature bound (the weighted Gram
-    matrix, or its diagonal on wide or sparse data), so that the features'
-    scales do not matter, and a step found by a line search on the kept
+    matrix, or its diagonal on data with more than 128 columns or more
+    columns than rows), so that the features' scales do not matter, is
+    rebuilt from the log-loss's curvature at the iterate when the bound
+    proves loose, and a step found by a line search on the kept
     predictions (no pass over the data per trial); it needs a
     differentiable loss and no L1 part. ``'sdca'``:
     stochastic dual coordinate ascent (Shalev-Shwartz & Zhang 2013), one

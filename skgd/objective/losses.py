@@ -221,16 +221,26 @@ def log_loss_rows(P, Y, W, G):
 
 
 def multinomial_log_loss_rows(P, Y, W, G):
-    """:func:`multinomial_log_loss` over rows."""
-    top = P.max(axis=1, keepdims=True)
-    np.subtract(P, top, out=G)
+    """:func:`multinomial_log_loss` over rows. The sums and maxima over a
+    row's few outputs run column by column: numpy's reductions along a
+    short last axis cost some 20 ns an entry (1e5 x 5: 3.6 against 9.7 ms)."""
+    top = _over_columns(np.maximum, P)
+    np.subtract(P, top[:, np.newaxis], out=G)
     np.exp(G, out=G)
-    total = G.sum(axis=1, keepdims=True)
-    G /= total
+    total = _over_columns(np.add, G)
+    G /= total[:, np.newaxis]
     G -= Y
     G *= W
-    value = np.log(total)[:, 0] + top[:, 0] - np.einsum("ij,ij->i", Y, P)
+    value = np.log(total) + top - _over_columns(np.add, Y * P)
     return float(np.dot(W[:, 0].astype(np.float64), value))
+
+
+def _over_columns(ufunc, A):
+    """``ufunc.reduce(A, axis=1)``, one column at a time."""
+    out = A[:, 0].copy()
+    for j in range(1, A.shape[1]):
+        ufunc(out, A[:, j], out=out)
+    return out
 
 
 def log_loss_second_derivative(P, Y, W):

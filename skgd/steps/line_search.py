@@ -69,6 +69,10 @@ def wolfe_step(phi, value0, slope0, step=1.0, max_trials=30):
         Whether both conditions hold at ``step``.
     """
     slack = ROUNDING_SLACK * np.finfo(np.float64).eps * abs(value0)
+    if -slope0 * step <= slack:
+        # The decrease the slope promises is below the value's rounding: no
+        # trial could measure one (the iterate is at the minimum already).
+        return 0.0, value0, False
     lo, lo_slope = 0.0, slope0
     hi, hi_slope = math.inf, math.nan
     best, best_value = 0.0, value0
