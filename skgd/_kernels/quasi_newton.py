@@ -9,6 +9,7 @@ iteration), here a few.
 import numpy as np
 from numba import njit, types
 
+from .common import FASTMATH
 from .lazy import lazy_njit
 
 _vector = types.float64[::1]
@@ -21,6 +22,7 @@ _blocks = types.float64[:, :, ::1]
                 _blocks, _matrix, _vector, _vector)],  # fmt: skip
     cache=True,
     nogil=True,
+    fastmath=FASTMATH,
 )
 def two_loop(S, Y, rho, newest, count, g, inverse, inverse_diagonal, alphas, out):
     """``out = H g`` for the L-BFGS estimate ``H`` of the inverse Hessian
@@ -35,7 +37,7 @@ def two_loop(S, Y, rho, newest, count, g, inverse, inverse_diagonal, alphas, out
     out[:] = g
     for k in range(count):
         i = (newest - k) % memory
-        a = rho[i] * np.dot(S[i], out)
+        a = rho[i] * _dot(S[i], out)
         alphas[i] = a
         out -= a * Y[i]
     q = out.copy()
@@ -44,11 +46,21 @@ def two_loop(S, Y, rho, newest, count, g, inverse, inverse_diagonal, alphas, out
         y = Y[newest]
         my = np.empty_like(y)
         _apply_metric(inverse, inverse_diagonal, y, my)
-        out *= 1.0 / (rho[newest] * np.dot(y, my))
+        out *= 1.0 / (rho[newest] * _dot(y, my))
     for k in range(count - 1, -1, -1):
         i = (newest - k) % memory
-        b = rho[i] * np.dot(Y[i], out)
+        b = rho[i] * _dot(Y[i], out)
         out += (alphas[i] - b) * S[i]
+
+
+@njit(inline="always")
+def _dot(a, b):
+    # A loop, not np.dot: numba's np.dot calls a threaded BLAS, whose
+    # hand-offs cost milliseconds on long vectors.
+    total = 0.0
+    for i in range(a.shape[0]):
+        total += a[i] * b[i]
+    return total
 
 
 @njit(inline="always")
