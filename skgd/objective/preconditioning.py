@@ -126,15 +126,14 @@ def _inverse(B):
     ``B`` indefinite), symmetrised."""
     B[np.diag_indices_from(B)] = _positive(np.diag(B).copy())
     for jitter in (0.0, 1e-12, 1e-8, 1e-4):
+        shifted = B + jitter * np.mean(np.diag(B)) * np.eye(len(B))
         try:
-            shifted = B + jitter * np.mean(np.diag(B)) * np.eye(len(B))
-            factor = np.linalg.cholesky(shifted)
+            np.linalg.cholesky(shifted)  # definite: its inverse is safe
         except np.linalg.LinAlgError:
             continue
         # numpy's LAPACK, not scipy's: the two libraries' BLAS threads, both
-        # awake, measured 7 ms for this 51 x 51 solve instead of 70 us.
-        factor_inverse = np.linalg.inv(factor)
-        inverse = factor_inverse.T @ factor_inverse
+        # awake, measured 7 ms for a 51 x 51 solve instead of 70 us.
+        inverse = np.linalg.inv(shifted)
         return np.ascontiguousarray(0.5 * (inverse + inverse.T))
     # Finite, symmetric, with a positive diagonal: a jitter of 1e-4 of that
     # diagonal always makes it definite; only NaN data could get here.
