@@ -256,3 +256,42 @@ def test_epochs_past_the_minimum_stay_there():
     certified = GDClassifier(alpha=1e-4).fit(X, y)
     assert loss[-1] <= certified.history_["loss"][-1]
     assert np.sum(clf.history_["learning_rate"][50:] == 0) > 200
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+def test_a_fit_that_can_no_longer_descend_checks_its_certificate():
+    # Raw breast_cancer, modified_huber: from ~136 iterations on, no step
+    # decreases the objective in floating point. The gap (1.9e-7 there) must
+    # be checked then, not after 1000 epochs of no progress.
+    X, y = load_breast_cancer(return_X_y=True)
+    clf = GDClassifier(loss="modified_huber", alpha=1e-4).fit(X, y)
+    assert clf.n_iter_ < 300
+    assert clf.dual_gap_ <= 1e-6 * training_objective(clf, X, y)
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+def test_float32_with_mixed_scales_lands():
+    # The kept predictions are float64: in float32, the line search's values
+    # were rounded to 1e-7 of |X theta| (~2500 here) and the fit stalled at
+    # a gap of 6e-5.
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 20) * rng.choice([1e-3, 1, 1e3], (400, 20))
+    X *= rng.rand(400, 20) < 0.05
+    y = (X @ rng.randn(20) + 0.1 * rng.randn(400) > 0).astype(int)
+    clf = GDClassifier(alpha=1e-3).fit(X.astype(np.float32), y)
+    assert clf.coef_.dtype == np.float32
+    assert clf.dual_gap_ <= 1e-6 * training_objective(clf, X, y)
+
+
+def test_a_singular_curvature_bound_still_gives_a_metric():
+    # No L2 part, no intercept, rank-deficient weighted rows (found by
+    # hypothesis): the bound's Cholesky test passed by rounding, and its
+    # inverse then raised "Singular matrix"; a jitter makes it definite.
+    X = np.full((5, 5), 1.5)
+    X[0, 1] = X[1, 2] = X[4, 3] = 0.0
+    y = np.array([1.76405235, 0.40015721, 0.97873798, 2.2408932, 1.86755799])
+    weights = np.array([1.69155916, 2.17404916, 1.84801379, 1.68016123, 1.32859892])
+    reg = GDRegressor(
+        solver="lbfgs", loss="huber", alpha=0.0, fit_intercept=False, max_iter=50
+    ).fit(X, y, sample_weight=weights)
+    assert np.all(np.isfinite(reg.coef_))

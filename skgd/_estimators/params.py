@@ -160,12 +160,15 @@ def check_combinations(estimator, solver, incremental):
 
 
 def _check_lbfgs(estimator):
+    penalty = _penalty(estimator)
     if estimator.loss in KINKED_LOSSES:
+        # sdca takes the kinked losses, but only with an L2 part.
+        other = "sdca" if penalty.l2 > 0 else "accelerated"
         raise ValueError(
             f"solver='lbfgs' needs a differentiable loss; loss={estimator.loss!r} "
-            "has a kink. Use solver='sdca' (or 'auto') for it."
+            f"has a kink. Use solver={other!r} (or 'auto') for it."
         )
-    if _penalty(estimator).l1 > 0:
+    if penalty.l1 > 0:
         raise ValueError(
             "solver='lbfgs' needs a differentiable objective; the L1 part of "
             f"penalty={estimator.penalty!r} has a kink at zero. Use "

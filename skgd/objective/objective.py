@@ -23,7 +23,7 @@ from .curvature import (
 )
 from .losses import regression_loss
 from .penalties import Penalty
-from .products import rmatmul
+from .products import matmul, rmatmul
 
 # What a row's loss costs in entries of X read, to size the row blocks of
 # :meth:`Objective.mean_loss` (an exp and a log are some 30 reads' time).
@@ -53,6 +53,16 @@ class Objective:
     @property
     def fit_intercept(self):
         return self.intercept != 0.0
+
+    def predictions64(self, theta):
+        """``[X, c] theta^T`` in float64 whatever ``X``'s type, without a
+        float64 copy of a dense float32 ``X``
+        (:func:`~skgd.objective.products.matmul`): the predictions a solver
+        keeps and moves along a line, where float32 rounding would hide the
+        last decades of the objective."""
+        P = matmul(self.X, np.asarray(theta[:, :-1].T, dtype=np.float64))
+        P += np.asarray(theta[:, -1], dtype=np.float64) * self.intercept
+        return np.ascontiguousarray(P)
 
     def predict(self, theta):
         P = self.X @ theta[:, :-1].T
@@ -117,6 +127,8 @@ class Objective:
         line from it (``X (theta + t d) = X theta + t X d``). The loss's
         numpy form where it has one (:attr:`Loss.rows`), else its kernel."""
         loss, Y, W = self.loss, self.Y, self.W
+        if P.dtype != Y.dtype:  # float64 predictions of float32 data
+            Y, W = self._float64_targets()
         if loss.rows is not None:
             block = loss.rows
         else:
@@ -131,6 +143,14 @@ class Objective:
                 lambda k, a, b: block(P[a:b], Y[a:b], W[a:b], G[a:b]), blocks
             )
         return sum(totals) / self.n_train
+
+    def _float64_targets(self):
+        cached = getattr(self, "_targets64", None)
+        if cached is None:
+            cached = self._targets64 = (
+                self.Y.astype(np.float64), self.W.astype(np.float64)
+            )
+        return cached
 
     def loss_gradient(self, G):
         """The mean loss's gradient from the rows' weighted derivatives ``G``

@@ -101,6 +101,7 @@ class LbfgsSolver(Solver):
     _memory: tuple = field(default=None, repr=False)
     _count: int = field(default=0, repr=False)
     _newest: int = field(default=-1, repr=False)
+    _stalled: bool = field(default=False, repr=False)
 
     name = "lbfgs"
     exact = True
@@ -118,10 +119,13 @@ class LbfgsSolver(Solver):
         if self._metric is None:
             self._metric = curvature_preconditioner(objective)
         theta = state.theta
+        # The kept predictions are float64 whatever the data: in float32 the
+        # line search's P + t D and its slope are rounded to 1e-7 of |P|,
+        # and fits of float32 data stalled at gaps of 6e-5.
         if np.any(theta[:, :-1]):
-            P = objective.predict(theta)
+            P = objective.predictions64(theta)
         else:  # the intercept alone: no pass over X
-            bias = (theta[:, -1] * objective.intercept).astype(objective.Y.dtype)
+            bias = theta[:, -1].astype(np.float64) * objective.intercept
             P = np.repeat(bias[np.newaxis], len(objective.Y), axis=0)
         G = np.empty_like(P)
         value = objective.mean_loss(P, G) + objective.penalty.value(theta[:, :-1])
@@ -146,7 +150,7 @@ class LbfgsSolver(Solver):
             self._count = 0
             direction = -self._metric.solve(grad)
             slope0 = _dot(grad, direction)
-        D = objective.predict(direction)
+        D = objective.predictions64(direction)
         coef, dcoef = theta[:, :-1].astype(np.float64), direction[:, :-1]
         coef_dot, dcoef_sq = _dot(coef, dcoef), _dot(dcoef, dcoef)
         base_penalty = objective.penalty.value(coef)
@@ -165,9 +169,17 @@ class LbfgsSolver(Solver):
 
         step, value, _ = wolfe_step(phi, value, slope0)
         state.epoch += 1
-        if step == 0:  # no decrease in floating point: the memory is stale
+        if step == 0:
+            # No decrease in floating point. Start the next epoch afresh:
+            # no memory, and predictions recomputed from theta (the kept
+            # ones drift from X theta by theta's rounding). And say the
+            # residual is 0, so that the stopping rule checks the gap now
+            # rather than wait for a fall that will not come.
             self._count = 0
+            self._P = None
+            self._stalled = True
             return step
+        self._stalled = False
         if evaluated[0] != step:  # the accepted trial's derivatives into G
             phi(step)
         theta += (step * direction).astype(theta.dtype)
@@ -175,6 +187,11 @@ class LbfgsSolver(Solver):
         self._keep(state, trial, G, value)
         self._remember(step * direction, self._grad - grad)
         return step
+
+    def residual_estimate(self, state):
+        if self._stalled:
+            return 0.0
+        return super().residual_estimate(state)
 
     def forget(self):
         super().forget()
@@ -184,7 +201,12 @@ class LbfgsSolver(Solver):
         objective = self.objective
         if not objective.certifiable:
             return math.inf, math.nan
-        return objective.duality_gap(state.theta, P=self._P)
+        theta, P = state.theta, self._P
+        if P is None or theta.dtype != np.float64:
+            # Fresh predictions: the kept ones follow the unrounded steps,
+            # and theta was rounded to float32 after each.
+            P = objective.predictions64(theta)
+        return objective.duality_gap(theta, P=P)
 
     # --- the pieces ----------------------------------------------------------------
 
