@@ -169,7 +169,7 @@ plt.show()
 # a relative gap of 1e-6 (``dual_gap_``).
 #
 # The default, ``solver="lbfgs"``, shapes the direction instead: L-BFGS
-# learns the curvature from its last 20 steps and gradient changes,
+# learns the curvature from its last 10 steps and gradient changes,
 # starting from the data's curvature bound ``B = [X, 1]^T [X, 1] / (4 n)``
 # plus ``alpha`` (Böhning & Lindsay 1988). On these nearly separable
 # classes the bound is loose (most rows' loss has flattened), so when the
