@@ -152,14 +152,18 @@ class Objective:
             )
         return cached
 
-    def loss_gradient(self, G):
-        """The mean loss's gradient from the rows' weighted derivatives ``G``
-        (:meth:`mean_loss`): ``G^T [X, c] / n_train``, in float64, from one
-        product with ``X^T`` (BLAS threads on dense data)."""
+    def gradient_from(self, G, theta):
+        """The objective's gradient at ``theta`` (as :meth:`evaluate`'s, in
+        float64) from the rows' weighted loss derivatives ``G`` there
+        (:meth:`mean_loss`): ``G^T [X, c] / n_train`` plus the penalty's,
+        from one product with ``X^T`` (BLAS threads on dense data)."""
         grad = np.empty((G.shape[1], self.X.shape[1] + 1))
         grad[:, :-1] = rmatmul(self.X, G).T
         grad[:, -1] = G.sum(axis=0, dtype=np.float64) * self.intercept
         grad /= self.n_train
+        if not self.fit_intercept:
+            grad[:, -1] = 0.0
+        self.penalty.add_gradient(theta[:, :-1], grad[:, :-1])
         return grad
 
     def evaluate(self, theta, gradient=True, serial=False):

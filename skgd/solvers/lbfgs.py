@@ -94,7 +94,6 @@ class LbfgsSolver(Solver):
 
     _metric: object = field(default=None, repr=False)
     _P: np.ndarray = field(default=None, repr=False)
-    _G: np.ndarray = field(default=None, repr=False)
     _grad: np.ndarray = field(default=None, repr=False)
     _since_metric: int = field(default=0, repr=False)
     _norm_at_metric: float = field(default=math.inf, repr=False)
@@ -139,7 +138,7 @@ class LbfgsSolver(Solver):
         self._since_metric = 0
 
     def run_epoch(self, state):
-        if self._P is None:  # rolled back after a divergence: start afresh
+        if self._P is None:  # after a stall or a divergence's rollback: afresh
             self.start(state)
         objective, l2 = self.objective, self.objective.penalty.l2
         theta, grad, value = state.theta, self._grad, self._cached[1]
@@ -170,12 +169,11 @@ class LbfgsSolver(Solver):
         step, value, _ = wolfe_step(phi, value, slope0)
         state.epoch += 1
         if step == 0:
-            # No decrease in floating point. Start the next epoch afresh:
-            # no memory, and predictions recomputed from theta (the kept
-            # ones drift from X theta by theta's rounding). And say the
+            # No decrease in floating point. The next epoch starts afresh
+            # (start): no memory, and predictions recomputed from theta (the
+            # kept ones drift from X theta by theta's rounding). And say the
             # residual is 0, so that the stopping rule checks the gap now
             # rather than wait for a fall that will not come.
-            self._count = 0
             self._P = None
             self._stalled = True
             return step
@@ -211,17 +209,12 @@ class LbfgsSolver(Solver):
     # --- the pieces ----------------------------------------------------------------
 
     def _keep(self, state, P, G, value):
-        """Keep the predictions ``P`` at ``state.theta`` and the loss's
-        derivatives ``G`` there; cache the objective ``value`` and the
-        gradient (one product with ``X^T``)."""
-        objective = self.objective
-        coef = state.theta[:, :-1]
-        grad = objective.loss_gradient(G)
-        objective.penalty.add_gradient(coef, grad[:, :-1])
-        if not objective.fit_intercept:
-            grad[:, -1] = 0.0
-        self._P, self._G, self._grad = P, G, grad
-        self._cached = (state.t, value, grad.astype(coef.dtype, copy=False))
+        """Keep the predictions ``P`` at ``state.theta``; cache the objective
+        ``value`` there and its gradient, from the loss's derivatives ``G``
+        (one product with ``X^T``)."""
+        theta = state.theta
+        self._P, self._grad = P, self.objective.gradient_from(G, theta)
+        self._cached = (state.t, value, self._grad.astype(theta.dtype, copy=False))
 
     def _maybe_refresh(self, grad):
         norm = math.sqrt(_dot(grad, grad))

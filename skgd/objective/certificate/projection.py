@@ -19,6 +19,16 @@ _SWEEPS = 50  # sweeps of the shift's root finding before the exact fallback
 # --- feasibility: the intercept's hyperplane --------------------------------
 
 
+def _shift(a, scale, tau, lo, hi, u, x):
+    """``u = a - tau * scale`` (``scale`` None: 1) and ``x = clip(u, lo, hi)``, in place."""
+    if scale is None:
+        np.subtract(a, tau, out=u)
+    else:
+        np.multiply(scale, -tau, out=u)
+        u += a
+    np.clip(u, lo, hi, out=x)
+
+
 def _shift_clip(a, w, lo, hi, total=0.0, scale=None, tau=0.0, full=False):
     """``clip(a - tau * scale, lo, hi)`` with ``sum(w * result) == total``.
 
@@ -63,12 +73,7 @@ def _shift_clip(a, w, lo, hi, total=0.0, scale=None, tau=0.0, full=False):
     st_left = st_right = -1  # the sums of the states there
     side, prev_state, newton = 0, -1, False
     for _ in range(_SWEEPS):
-        if scale is None:
-            np.subtract(a, tau, out=u)
-        else:
-            np.multiply(scale, -tau, out=u)
-            u += a
-        np.clip(u, lo, hi, out=x)
+        _shift(a, scale, tau, lo, hi, u, x)
         r = dot(w, x) - total
         size = dot(w, np.abs(x, out=tmp)) + abs(total)
         if abs(r) <= _ROUNDING * size:
@@ -87,12 +92,7 @@ def _shift_clip(a, w, lo, hi, total=0.0, scale=None, tau=0.0, full=False):
             right, r_right, g_right, st_right, side = tau, r, r, state, -1
         if st_left == st_right:  # one linear piece spans the bracket
             tau = left + (right - left) * (r_left / (r_left - r_right))
-            if scale is None:
-                np.subtract(a, tau, out=u)
-            else:
-                np.multiply(scale, -tau, out=u)
-                u += a
-            np.clip(u, lo, hi, out=x)
+            _shift(a, scale, tau, lo, hi, u, x)
             break
         # the one-sided slope towards the root (at a breakpoint, the samples
         # that leave their bound that way count as free)
@@ -132,12 +132,7 @@ def _shift_clip(a, w, lo, hi, total=0.0, scale=None, tau=0.0, full=False):
         slope = float(np.multiply(ws, infinite, out=tmp).sum())
         if slope > 0.0:
             tau += r / slope
-            if scale is None:
-                np.subtract(a, tau, out=u)
-            else:
-                np.multiply(scale, -tau, out=u)
-                u += a
-            np.clip(u, lo, hi, out=x)
+            _shift(a, scale, tau, lo, hi, u, x)
             break
         if abs(r) <= 1e-12 * size:
             break
