@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_diabetes, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -58,6 +59,22 @@ def test_no_descent_in_floating_point_returns_no_step():
     # step that raises the objective.
     step, value, wolfe = wolfe_step(lambda t: (1.0 + t, -1e-30), 1.0, -1e-30)
     assert step == 0.0 and value == 1.0 and not wolfe
+
+
+def test_the_python_search_and_the_compiled_bracket_take_the_same_trials():
+    # wolfe_step walks the compiled bracket (the one lbfgs_iteration walks):
+    # from a far minimum the trials grow fourfold until the slope has
+    # fallen to CURVATURE of its start.
+    trials = []
+    phi = quadratic(1000.0)
+
+    def recorded(t):
+        trials.append(t)
+        return phi(t)
+
+    step, _, wolfe = wolfe_step(recorded, *phi(0.0))
+    assert wolfe and trials == [1.0, 4.0, 16.0, 64.0, 256.0] and step == 256.0
+
 
 
 # --- the two-loop recursion ---------------------------------------------------------
@@ -297,3 +314,75 @@ def test_a_singular_curvature_bound_still_gives_a_metric():
         solver="lbfgs", loss="huber", alpha=0.0, fit_intercept=False, max_iter=50
     ).fit(X, y, sample_weight=weights)
     assert np.all(np.isfinite(reg.coef_))
+
+
+
+# --- the compiled iteration on small data ---------------------------------------
+
+
+def _fit_both_ways(monkeypatch, estimator, X, y, **fit_params):
+    """The fit with every iteration in numpy and with every iteration
+    compiled (lbfgs_iteration), and how many compiled calls the second made."""
+    import skgd.solvers.lbfgs as lbfgs_module
+
+    calls = []
+    compiled = lbfgs_module.lbfgs_iteration
+
+    def counted(*args):
+        calls.append(1)
+        return compiled(*args)
+
+    monkeypatch.setattr(lbfgs_module, "lbfgs_iteration", counted)
+    monkeypatch.setattr(lbfgs_module, "COMPILED_MAX_ENTRIES", 0)
+    in_numpy = clone(estimator).fit(X, y, **fit_params)
+    assert not calls
+    monkeypatch.setattr(lbfgs_module, "COMPILED_MAX_ENTRIES", 10**12)
+    in_kernel = clone(estimator).fit(X, y, **fit_params)
+    return in_numpy, in_kernel, len(calls)
+
+
+@pytest.mark.parametrize(
+    "estimator, data",
+    [
+        (GDClassifier(), "binary"),  # the log-loss, inlined
+        (GDClassifier(fit_intercept=False, alpha=1e-3), "binary"),
+        (GDClassifier(loss="modified_huber"), "binary"),  # called through its function
+        (GDClassifier(), "three classes"),  # the softmax: coupled outputs, called
+        (GDClassifier(loss="squared_hinge", class_weight="balanced"), "three classes"),
+        (GDRegressor(), "regression"),  # squared error, inlined
+        (GDRegressor(loss="huber", alpha=1e-3), "regression"),
+    ],
+    ids=repr,
+)
+def test_the_compiled_iteration_is_the_numpy_iteration(monkeypatch, estimator, data):
+    # Both ways take the same steps: the same epochs, the same coefficients
+    # to rounding, each certified.
+    if data == "regression":
+        X, y = load_diabetes(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+    else:
+        X, y = make_classification(
+            300, 8, n_informative=4, n_classes=2 if data == "binary" else 3,
+            random_state=0,
+        )  # fmt: skip
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    in_numpy, in_kernel, calls = _fit_both_ways(
+        monkeypatch, estimator, X, y, sample_weight=weights
+    )
+    assert calls == in_kernel.n_iter_ > 1 or (calls, in_kernel.n_iter_) == (1, 1)
+    assert in_kernel.n_iter_ == in_numpy.n_iter_
+    scale = np.abs(in_numpy.coef_).max()
+    np.testing.assert_allclose(in_kernel.coef_, in_numpy.coef_, rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(in_kernel.intercept_, in_numpy.intercept_, atol=1e-9 * scale)
+    assert in_kernel.dual_gap_ <= 1e-6 * in_kernel.history_["loss"][-1]  # tol="auto"
+
+
+@pytest.mark.parametrize(
+    "make_X",
+    [lambda X: X.astype(np.float32), sp.csr_matrix, np.asfortranarray],
+    ids=["float32", "csr", "fortran"],
+)
+def test_the_compiled_iteration_takes_dense_float64_rows_only(monkeypatch, make_X):
+    X, y = make_classification(200, 5, random_state=0)
+    _, fitted, calls = _fit_both_ways(monkeypatch, GDClassifier(), make_X(X), y)
+    assert calls == 0 and fitted.dual_gap_ <= 1e-6 * fitted.history_["loss"][-1]

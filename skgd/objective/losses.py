@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
+from .._kernels.inlined_losses import logistic as _logistic
+from .._kernels.inlined_losses import squared as _squared
 from .._kernels.lazy import first_class
 from .._kernels.signatures import loss_signature
 
@@ -47,10 +49,8 @@ def squared_error(p, y, w, g, params):
     """0.5 * (p - y)**2."""
     value = 0.0
     for j in range(p.shape[0]):
-        wj = _weight(w, j)
-        r = p[j] - y[j]
-        g[j] = wj * r
-        value += 0.5 * wj * r * r
+        loss, g[j] = _squared(p[j], y[j], _weight(w, j))
+        value += loss
     return value
 
 
@@ -162,17 +162,8 @@ def log_loss(p, y, w, g, params):
     """log(1 + exp(-y p)), the binary logistic loss."""
     value = 0.0
     for j in range(p.shape[0]):
-        wj = _weight(w, j)
-        z = p[j] * y[j]
-        # One exp serves the loss and its derivative -y * sigmoid(-z), and
-        # exp(-|z|) never overflows: log(1 + exp(-z)) = max(-z, 0) + log1p(e).
-        e = np.exp(-abs(z))
-        if z > 0:
-            g[j] = -wj * y[j] * e / (1.0 + e)
-            value += wj * np.log1p(e)
-        else:
-            g[j] = -wj * y[j] / (1.0 + e)
-            value += wj * (np.log1p(e) - z)
+        loss, g[j] = _logistic(p[j], y[j], _weight(w, j))
+        value += loss
     return value
 
 

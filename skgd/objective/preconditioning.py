@@ -126,7 +126,7 @@ def _inverse(B):
     ``B`` indefinite), symmetrised."""
     B[np.diag_indices_from(B)] = _positive(np.diag(B).copy())
     for jitter in (0.0, 1e-12, 1e-8, 1e-4):
-        shifted = B + jitter * np.mean(np.diag(B)) * np.eye(len(B))
+        shifted = B + jitter * np.mean(np.diag(B)) * np.eye(len(B)) if jitter else B
         try:
             np.linalg.cholesky(shifted)  # definite: its inverse is safe...
             # (numpy's LAPACK, not scipy's: the two libraries' BLAS threads,
@@ -135,7 +135,9 @@ def _inverse(B):
         except np.linalg.LinAlgError:  # ...unless it is so only by rounding
             continue
         if np.all(np.isfinite(inverse)):
-            return np.ascontiguousarray(0.5 * (inverse + inverse.T))
+            inverse += inverse.T
+            inverse *= 0.5
+            return inverse
     # Finite, symmetric, with a positive diagonal: a jitter of 1e-4 of that
     # diagonal always makes it definite; only NaN data could get here.
     raise too_large_to_square(np.sqrt(np.abs(B).max()))

@@ -20,32 +20,29 @@ value rises), then the secant of the slope between the bracket's ends,
 kept inside the bracket.
 """
 
-import math
-
 import numpy as np
 
-# Sufficient decrease and curvature constants: Nocedal & Wright's for
-# quasi-Newton directions. A tighter c2 buys a more exact step for more
-# trials; with trials this cheap it still measured no fewer iterations.
-SUFFICIENT_DECREASE = 1e-4
-CURVATURE = 0.9
-
-# A trial whose value exceeds the sufficient-decrease line by less than this
-# many units of rounding of the value passes it: near the optimum the two
-# differ by rounding alone.
-ROUNDING_SLACK = 16.0
-
-# The secant step is kept this fraction of the bracket away from its ends,
-# so that the bracket shrinks by at least as much per trial.
-SAFEGUARD = 0.1
-
-# Growth of the step while the slope is still negative.
-EXPANSION = 4.0
+from .._kernels.line_search import (  # noqa: F401  (the constants are documented here)
+    BEST,
+    BEST_VALUE,
+    BRACKET_SIZE,
+    CURVATURE,
+    EXPANSION,
+    MAX_TRIALS,
+    SAFEGUARD,
+    SUFFICIENT_DECREASE,
+    advance_bracket,
+    start_bracket,
+)
 
 
-def wolfe_step(phi, value0, slope0, step=1.0, max_trials=30):
+def wolfe_step(phi, value0, slope0, step=1.0, max_trials=MAX_TRIALS):
     """The step ``t > 0`` along a descent direction that meets the strong
     Wolfe conditions, or the best decrease found within ``max_trials``.
+
+    The bracket's rules are compiled
+    (:func:`skgd._kernels.line_search.advance_bracket`), shared with the
+    whole-iteration kernel of small data.
 
     Parameters
     ----------
@@ -68,39 +65,14 @@ def wolfe_step(phi, value0, slope0, step=1.0, max_trials=30):
     wolfe : bool
         Whether both conditions hold at ``step``.
     """
-    slack = ROUNDING_SLACK * np.finfo(np.float64).eps * abs(value0)
-    if -slope0 * step <= slack:
-        # The decrease the slope promises is below the value's rounding: no
-        # trial could measure one (the iterate is at the minimum already).
+    bracket = np.empty(BRACKET_SIZE)
+    if not start_bracket(bracket, float(value0), float(slope0), float(step)):
         return 0.0, value0, False
-    lo, lo_slope = 0.0, slope0
-    hi, hi_slope = math.inf, math.nan
-    best, best_value = 0.0, value0
-    t = step
+    t = float(step)
     for _ in range(max_trials):
         value, slope = phi(t)
-        if not (math.isfinite(value) and math.isfinite(slope)):
-            hi, hi_slope = t, math.nan
-        else:
-            decreased = value <= value0 + SUFFICIENT_DECREASE * t * slope0 + slack
-            if decreased and abs(slope) <= CURVATURE * abs(slope0):
-                return t, value, True
-            if decreased and value < best_value:
-                best, best_value = t, value
-            if not decreased or slope > 0:
-                hi, hi_slope = t, slope
-            else:
-                lo, lo_slope = t, slope
-        t = _next_trial(lo, lo_slope, hi, hi_slope)
-    return best, best_value, False
-
-
-def _next_trial(lo, lo_slope, hi, hi_slope):
-    if math.isinf(hi):
-        return EXPANSION * lo
-    width = hi - lo
-    if math.isfinite(hi_slope) and hi_slope > lo_slope:
-        # The root of the slope's secant through the bracket's ends.
-        t = lo - lo_slope * width / (hi_slope - lo_slope)
-        return min(max(t, lo + SAFEGUARD * width), hi - SAFEGUARD * width)
-    return lo + 0.5 * width
+        accepted, t_next = advance_bracket(bracket, t, float(value), float(slope))
+        if accepted:
+            return t, value, True
+        t = t_next
+    return float(bracket[BEST]), float(bracket[BEST_VALUE]), False
