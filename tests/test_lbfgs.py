@@ -366,6 +366,7 @@ def test_the_compiled_iteration_is_the_numpy_iteration(monkeypatch, estimator, d
             random_state=0,
         )  # fmt: skip
     weights = np.random.RandomState(0).uniform(0.5, 2.0, len(y))
+    weights[::7] = 0.0  # rows that weigh nothing (no division by their weight)
     in_numpy, in_kernel, calls = _fit_both_ways(
         monkeypatch, estimator, X, y, sample_weight=weights
     )
@@ -386,3 +387,96 @@ def test_the_compiled_iteration_takes_dense_float64_rows_only(monkeypatch, make_
     X, y = make_classification(200, 5, random_state=0)
     _, fitted, calls = _fit_both_ways(monkeypatch, GDClassifier(), make_X(X), y)
     assert calls == 0 and fitted.dual_gap_ <= 1e-6 * fitted.history_["loss"][-1]
+
+
+# --- the compiled certificate and the intercept's settling ------------------------
+
+
+def _points_along_a_fit(X, y, estimator, epochs=(1, 2, 4, 8, 30)):
+    """``theta`` after a few epochs of ``estimator`` (no stopping rule)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    points = []
+    for n_epochs in epochs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted = clone(estimator).set_params(max_iter=n_epochs, tol=None).fit(X, y)
+        coef = np.atleast_2d(fitted.coef_)
+        points.append(np.hstack([coef, np.reshape(fitted.intercept_, (-1, 1))]))
+    return points
+
+
+@pytest.mark.parametrize("intercept", [1.0, 0.0, 3.0])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+def test_the_compiled_gap_is_the_numpy_certificate(loss, intercept):
+    from skgd._kernels.inlined_losses import LOGISTIC, SQUARED
+    from skgd._kernels.smooth_gap import smooth_gap
+
+    rng = np.random.RandomState(0)
+    if loss == "log_loss":
+        X, y = load_breast_cancer(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        Y = np.where(y == 1, 1.0, -1.0)[:, np.newaxis]
+        estimator, code = GDClassifier(alpha=1e-3), LOGISTIC
+        objective_loss = classification_loss("log_loss", 1)
+    else:
+        X, y = load_diabetes(return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        Y = y[:, np.newaxis].astype(np.float64)
+        estimator, code = GDRegressor(alpha=1e-3), SQUARED
+        objective_loss = regression_loss("squared_error")
+    W = rng.uniform(0.5, 2.0, (len(y), 1))
+    W /= W.mean()
+    objective = Objective(X, Y, W, len(y), objective_loss, Penalty(l2=1e-3), intercept)
+    points = _points_along_a_fit(X, y, estimator)
+    points += [rng.normal(scale=0.3, size=points[0].shape) for _ in range(3)]
+    compared = 0
+    for theta in points:
+        if intercept == 0.0:
+            theta = theta.copy()
+            theta[:, -1] = 0.0
+        P = objective.predictions64(theta)
+        gap, primal = smooth_gap(X, Y, W, P, theta, code, float(len(y)), 1e-3, intercept)
+        expected_gap, expected_primal = objective.duality_gap(theta, P=P)
+        if math.isnan(gap):  # its shift left the first guess's piece: numpy's turn
+            assert loss == "log_loss" and intercept != 0.0
+            continue
+        compared += 1
+        assert primal == pytest.approx(expected_primal, rel=1e-12)
+        assert max(gap, 0.0) == pytest.approx(expected_gap, rel=1e-9, abs=1e-13)
+    assert compared >= 2
+
+
+def test_settling_the_intercept_zeroes_its_slope_and_lowers_the_objective(monkeypatch):
+    # The compiled settling and the numpy one land on the same intercept,
+    # where the objective's slope in it vanishes, below where they started.
+    import skgd.solvers.lbfgs as lbfgs_module
+    from skgd.training.state import TrainingState
+
+    X, y = make_classification(400, 6, random_state=0)
+    estimator = GDClassifier(alpha=1e-3)
+    theta = _points_along_a_fit(X, y, estimator, epochs=(3,))[0]
+    theta[:, -1] += 0.5  # off its minimum
+    Y = np.where(y == 1, 1.0, -1.0)[:, np.newaxis]
+    W = np.ones((len(y), 1))
+    objective = Objective(
+        X, Y, W, len(y), classification_loss("log_loss", 1), Penalty(l2=1e-3), 1.0
+    )
+    settled = {}
+    for limit in (0, 10**9):
+        monkeypatch.setattr(lbfgs_module, "COMPILED_MAX_ENTRIES", limit)
+        solver = lbfgs_module.LbfgsSolver(objective, settings=None)
+        state = TrainingState(theta.copy(), np.zeros((0, *theta.shape)))
+        solver.start(state)
+        before, slope_before = solver._cached[1], solver._grad[0, -1]
+        assert solver._settle_intercept(state)
+        value, grad = solver._cached[1], solver._grad
+        assert value < before
+        assert value == pytest.approx(objective.evaluate(state.theta)[0], rel=1e-12)
+        np.testing.assert_allclose(grad, objective.evaluate(state.theta)[1], atol=1e-12)
+        # (settled: Newton's next decrease would be rounding)
+        assert abs(grad[0, -1]) < 1e-6 * abs(slope_before)
+        settled[limit] = state.theta[0, -1]
+    assert settled[0] == pytest.approx(settled[10**9], abs=1e-9)

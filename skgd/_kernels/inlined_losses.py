@@ -36,3 +36,15 @@ def squared(p, y, w):
     """``(w (p - y)^2 / 2, w (p - y))``."""
     r = p - y
     return 0.5 * w * r * r, w * r
+
+
+@njit(inline="always")
+def logistic_conjugate(a):
+    """``a log a + (1 - a) log(1 - a)``: the log-loss's conjugate at the
+    dual variable ``a = -y loss'`` in ``[0, 1]`` (0 log 0 = 0)."""
+    return _xlogx(a) + _xlogx(1.0 - a)
+
+
+@njit(inline="always")
+def _xlogx(a):
+    return a * math.log(max(a, 1e-300))

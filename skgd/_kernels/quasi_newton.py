@@ -269,3 +269,85 @@ def _on_line(t, P, D, Y, W, trial, trial_G, loss_code, loss, loss_params, n_trai
             slope += trial_G[i, j] * D[i, j]
     value = total / n_train + base + l2 * (t * coef_dot + 0.5 * t * t * dcoef_sq)
     return value, slope / n_train + l2 * (coef_dot + t * dcoef_sq)
+
+
+@lazy_njit(
+    [
+        types.float64(
+            x, _matrix, _matrix, _matrix, _matrix, _matrix, _matrix, types.int64,
+            types.float64, types.float64, types.float64, types.float64, types.int64,
+        )  # fmt: skip
+        for x in dense_matrix_types(types.float64)
+    ],
+    cache=True,
+    nogil=True,
+    fastmath=FASTMATH,
+)
+def settle_intercept(
+    X, Y, W, P, G, theta, grad, loss_code, intercept, n_train, l2, value, max_steps
+):  # fmt: skip
+    """The intercept minimised alone by Newton's steps on the kept
+    predictions, one output, the loss inlined (``loss_code`` LOGISTIC or
+    SQUARED); in place, as :meth:`skgd.solvers.lbfgs.LbfgsSolver._settle_intercept`
+    does in numpy (see there for why). A step is kept only if it lowers the
+    objective ``value``; ``grad`` is recomputed if one was. Returns the
+    objective after."""
+    n, d = X.shape
+    c = intercept
+    trial_G = np.empty(n)
+    moved = False
+    for _ in range(max_steps):
+        slope, curvature = 0.0, 0.0
+        for i in range(n):
+            slope += G[i, 0]
+            if loss_code == LOGISTIC:
+                # sigmoid(-z) = -g / (w y), from the kept derivative: no exp
+                if W[i, 0] > 0.0:  # (held-out rows weigh nothing)
+                    s = -G[i, 0] * Y[i, 0] / W[i, 0]
+                    curvature += W[i, 0] * s * (1.0 - s)
+            else:
+                curvature += W[i, 0]
+        slope *= c / n_train
+        curvature *= c * c / n_train
+        if not curvature > 0.0:
+            break
+        delta = -slope / curvature
+        if slope * delta > -_ROUNDING * abs(value):
+            break  # Newton's decrease would be rounding: settled
+        total = 0.0
+        for i in range(n):
+            p = P[i, 0] + c * delta
+            if loss_code == LOGISTIC:
+                loss, trial_G[i] = logistic(p, Y[i, 0], W[i, 0])
+            else:
+                loss, trial_G[i] = squared(p, Y[i, 0], W[i, 0])
+            total += loss
+        penalty = 0.0
+        for j in range(d):
+            penalty += theta[0, j] * theta[0, j]
+        trial_value = total / n_train + 0.5 * l2 * penalty
+        if not trial_value < value:
+            break
+        for i in range(n):
+            P[i, 0] += c * delta
+            G[i, 0] = trial_G[i]
+        theta[0, d] += delta
+        value = trial_value
+        moved = True
+    if moved:
+        row = grad[0]
+        _scale(0.0, row)
+        for i in range(n):
+            x, gi = X[i], G[i, 0]
+            for j in range(d):
+                row[j] += gi * x[j]
+            row[d] += gi
+        for j in range(d):
+            row[j] = row[j] / n_train + l2 * theta[0, j]
+        row[d] *= c / n_train
+    return value
+
+
+# A Newton step whose promised decrease is below this many units of the
+# value's rounding is not taken.
+_ROUNDING = 16 * _EPS

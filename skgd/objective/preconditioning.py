@@ -87,8 +87,12 @@ def _preconditioner(objective, weights):
     with np.errstate(over="ignore", invalid="ignore"):
         if not np.isfinite(np.float64(intercept) ** 2):
             raise too_large_to_square(abs(intercept))
-        form = weighted_gram if whole else _weighted_column_squares
-        blocks = np.array([form(X, w, intercept) for w in weights])
+        stacked = objective.stacked_rows() if whole else None
+        if stacked is not None:
+            blocks = np.array([_scaled_gram(stacked, w) for w in weights])
+        else:
+            form = weighted_gram if whole else _weighted_column_squares
+            blocks = np.array([form(X, w, intercept) for w in weights])
     if not np.all(np.isfinite(blocks)):
         raise too_large_to_square(np.sqrt(np.nanmax(np.abs(blocks))))
     blocks /= objective.n_train
@@ -101,6 +105,13 @@ def _preconditioner(objective, weights):
     return Preconditioner(
         inverse_diagonal=np.array([1.0 / _positive(B + ridge) for B in blocks])
     )
+
+
+def _scaled_gram(stacked, w):
+    # [X, c]^T diag(w) [X, c] as R^T R, R = diag(sqrt(w)) [X, c]: one
+    # symmetric BLAS product (the weights are never negative).
+    R = np.sqrt(w)[:, np.newaxis] * stacked
+    return R.T @ R
 
 
 def _weighted_column_squares(X, w, intercept):
@@ -124,7 +135,9 @@ def _positive(diagonal):
 def _inverse(B):
     """``B^{-1}`` by its Cholesky factor (with a jitter if rounding made
     ``B`` indefinite), symmetrised."""
-    B[np.diag_indices_from(B)] = _positive(np.diag(B).copy())
+    diagonal = np.diag(B)
+    if not diagonal.min() > 0:
+        B[np.diag_indices_from(B)] = _positive(diagonal.copy())
     for jitter in (0.0, 1e-12, 1e-8, 1e-4):
         shifted = B + jitter * np.mean(np.diag(B)) * np.eye(len(B)) if jitter else B
         try:
