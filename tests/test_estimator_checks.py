@@ -60,6 +60,14 @@ def expected_failures(estimator):
         # Its curvature jumps at the margin: on the checks' 15 x 30 uncentred
         # data the fits agree to 3e-4 only, where the check asks 1e-7.
         return {key: "path-dependent to 3e-4" for key in SAMPLE_WEIGHT_XFAIL}
+    if repr(estimator) == "GDClassifier()":
+        # The same: after ~90 iterations (the metric rebuilt from the
+        # curvature along the way) the weighted and repeated fits, each
+        # certified to 1e-6 of the objective, have probabilities 8.9e-8
+        # apart on dense rows (1.7e-7 of the value) and 7.6e-8 on sparse
+        # ones (1.4e-7), where the check asks 1e-7 of probabilities down to
+        # 1e-3.
+        return {key: "path-dependent to 2e-7" for key in SAMPLE_WEIGHT_XFAIL}
     if repr(estimator) == "GDRegressor(max_iter=5000)":
         # L-BFGS (the default here) runs ~200 iterations on the checks' data
         # (condition ~1e5): rounding, which differs between weighted and

@@ -322,7 +322,8 @@ def test_a_singular_curvature_bound_still_gives_a_metric():
 
 def _fit_both_ways(monkeypatch, estimator, X, y, **fit_params):
     """The fit with every iteration in numpy and with every iteration
-    compiled (lbfgs_iteration), and how many compiled calls the second made."""
+    compiled (lbfgs_iteration), and how many compiled calls the second made;
+    neither settles the intercept."""
     import skgd.solvers.lbfgs as lbfgs_module
 
     calls = []
@@ -333,6 +334,9 @@ def _fit_both_ways(monkeypatch, estimator, X, y, **fit_params):
         return compiled(*args)
 
     monkeypatch.setattr(lbfgs_module, "lbfgs_iteration", counted)
+    # The compiled path alone settles the intercept before its gaps, which
+    # changes where it stops: the same steps are compared without it.
+    monkeypatch.setattr(lbfgs_module, "SETTLE_STEPS", 0)
     monkeypatch.setattr(lbfgs_module, "COMPILED_MAX_ENTRIES", 0)
     in_numpy = clone(estimator).fit(X, y, **fit_params)
     assert not calls
@@ -449,34 +453,57 @@ def test_the_compiled_gap_is_the_numpy_certificate(loss, intercept):
     assert compared >= 2
 
 
-def test_settling_the_intercept_zeroes_its_slope_and_lowers_the_objective(monkeypatch):
-    # The compiled settling and the numpy one land on the same intercept,
-    # where the objective's slope in it vanishes, below where they started.
+def test_settling_the_intercept_zeroes_its_slope_and_lowers_the_objective():
+    # On the compiled path the intercept is minimised alone before a gap:
+    # the objective's slope in it vanishes (to rounding), the objective is
+    # lower, and the kept value and gradient are the objective's there.
     import skgd.solvers.lbfgs as lbfgs_module
     from skgd.training.state import TrainingState
 
     X, y = make_classification(400, 6, random_state=0)
-    estimator = GDClassifier(alpha=1e-3)
-    theta = _points_along_a_fit(X, y, estimator, epochs=(3,))[0]
+    theta = _points_along_a_fit(X, y, GDClassifier(alpha=1e-3), epochs=(3,))[0]
     theta[:, -1] += 0.5  # off its minimum
     Y = np.where(y == 1, 1.0, -1.0)[:, np.newaxis]
     W = np.ones((len(y), 1))
     objective = Objective(
         X, Y, W, len(y), classification_loss("log_loss", 1), Penalty(l2=1e-3), 1.0
     )
-    settled = {}
-    for limit in (0, 10**9):
-        monkeypatch.setattr(lbfgs_module, "COMPILED_MAX_ENTRIES", limit)
+    solver = lbfgs_module.LbfgsSolver(objective, settings=None)
+    state = TrainingState(theta.copy(), np.zeros((0, *theta.shape)))
+    solver.start(state)
+    before, slope_before = solver._cached[1], solver._grad[0, -1]
+    assert solver._settle_intercept(state, target=1e-12)
+    value, grad = solver._cached[1], solver._grad
+    expected_value, expected_grad = objective.evaluate(state.theta)
+    assert value < before
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, atol=1e-12)
+    np.testing.assert_allclose(state.theta[:, :-1], theta[:, :-1])  # the intercept alone
+    # (settled: Newton's next decrease would be rounding)
+    assert abs(grad[0, -1]) < 1e-6 * abs(slope_before)
+
+
+def test_the_compiled_iteration_reads_nothing_of_its_work_space():
+    # Its work space is np.empty: whatever it holds (here NaN) must not
+    # reach the result (a gradient once began as NaN * 0).
+    import skgd.solvers.lbfgs as lbfgs_module
+    from skgd.training.state import TrainingState
+
+    X, y = make_classification(200, 5, random_state=0)
+    Y = np.where(y == 1, 1.0, -1.0)[:, np.newaxis]
+    objective = Objective(
+        X, Y, np.ones((len(y), 1)), len(y), classification_loss("log_loss", 1),
+        Penalty(l2=1e-3), 1.0,
+    )  # fmt: skip
+    results = []
+    for fill in (0.0, np.nan):
         solver = lbfgs_module.LbfgsSolver(objective, settings=None)
-        state = TrainingState(theta.copy(), np.zeros((0, *theta.shape)))
+        state = TrainingState(np.zeros((1, 6)), np.zeros((0, 1, 6)))
         solver.start(state)
-        before, slope_before = solver._cached[1], solver._grad[0, -1]
-        assert solver._settle_intercept(state)
-        value, grad = solver._cached[1], solver._grad
-        assert value < before
-        assert value == pytest.approx(objective.evaluate(state.theta)[0], rel=1e-12)
-        np.testing.assert_allclose(grad, objective.evaluate(state.theta)[1], atol=1e-12)
-        # (settled: Newton's next decrease would be rounding)
-        assert abs(grad[0, -1]) < 1e-6 * abs(slope_before)
-        settled[limit] = state.theta[0, -1]
-    assert settled[0] == pytest.approx(settled[10**9], abs=1e-9)
+        for _ in range(3):
+            solver._compiled[2][...] = fill
+            solver._compiled[3][...] = fill
+            solver.run_epoch(state)
+        results.append(state.theta.copy())
+    assert np.all(np.isfinite(results[1]))
+    np.testing.assert_array_equal(results[0], results[1])

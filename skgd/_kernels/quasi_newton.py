@@ -218,7 +218,7 @@ def lbfgs_iteration(
     _scale(t, flat)  # now the step s
     _axpy(1.0, flat, theta.reshape(-1))
     y = new_grad.reshape(-1)
-    _scale(0.0, y)
+    y[:] = 0.0  # (not a scaling by 0: the work space may hold NaN)
     for i in range(X.shape[0]):
         x = X[i]
         for j in range(k):
@@ -336,7 +336,7 @@ def settle_intercept(
         moved = True
     if moved:
         row = grad[0]
-        _scale(0.0, row)
+        row[:] = 0.0
         for i in range(n):
             x, gi = X[i], G[i, 0]
             for j in range(d):
