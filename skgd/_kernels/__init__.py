@@ -5,7 +5,13 @@
 - :mod:`~skgd._kernels.stochastic`: online and mini-batch epochs;
 - :mod:`~skgd._kernels.saga`: SAGA epochs;
 - :mod:`~skgd._kernels.sdca`: dual coordinate ascent passes;
-- :mod:`~skgd._kernels.quasi_newton`: the L-BFGS two-loop recursion;
+- :mod:`~skgd._kernels.quasi_newton`: the L-BFGS two-loop recursion, and
+  on small data the whole iteration and the intercept's settling;
+- :mod:`~skgd._kernels.line_search`: the strong-Wolfe bracket both the
+  Python search and the whole iteration walk;
+- :mod:`~skgd._kernels.smooth_gap`: the duality gap of the binary log-loss
+  and squared error, for the whole-iteration path;
+- :mod:`~skgd._kernels.inlined_losses`: the scalar losses a kernel inlines;
 - :mod:`~skgd._kernels.common`: compile options and inlined helpers;
 - :mod:`~skgd._kernels.signatures`: the types of the loss and update-rule
   functions the kernels take;
