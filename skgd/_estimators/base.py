@@ -310,10 +310,13 @@ class BaseGD(SGDAttributesMixin, CallbackSupportMixin, BaseEstimator):
             check_growth=self.divergence_check,
         )  # fmt: skip
         self.eta0_ = solver.eta0
+        # The certificate first: a solver may settle its last iterate before
+        # it certifies it (lbfgs minimises over the intercept alone), and the
+        # fitted attributes must be that iterate.
+        store_certificate(self, stopping, solver, state)
         store_training(
             self, self._solver, state, history, n_run, continuing, incremental, best
         )
-        store_certificate(self, stopping, solver, state)
         callbacks.end_fit()
         if not incremental and not converged and self.tol is not None:
             warnings.warn(

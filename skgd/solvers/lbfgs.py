@@ -147,7 +147,9 @@ class LbfgsSolver(Solver):
             np.zeros((MEMORY, size)), np.zeros((MEMORY, size)), np.zeros(MEMORY),
             np.zeros(MEMORY),
         )  # fmt: skip
-        self._ring = np.array([-1, 0])  # the newest pair's row, the pairs' count
+        # The newest pair's row and the pairs' count (int64, as the kernel's
+        # signature says; numpy's default int is 32 bits on Windows).
+        self._ring = np.array([-1, 0], dtype=np.int64)
         self._since_metric = 0
         self._compiled = _compiled_iteration(objective, theta, P)
 
