@@ -530,3 +530,24 @@ def test_a_fit_stopped_early_certifies_the_parameters_it_returns(seed, layout):
         assert excess <= clf.dual_gap_ * (1 + 1e-9) + 1e-15
         kept = clf._training_state.theta[0, -1] * params["intercept_scaling"]
         assert clf.intercept_[0] == pytest.approx(kept, rel=1e-12)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 32, 64])
+def test_the_compiled_inverse_of_a_small_metric_is_lapacks(size):
+    from skgd._kernels.quasi_newton import spd_inverse
+
+    rng = np.random.RandomState(size)
+    A = rng.normal(size=(3 * size, size))
+    B = A.T @ A / size + 1e-3 * np.eye(size)
+    inverse = np.empty_like(B)
+    assert spd_inverse(B, inverse)
+    np.testing.assert_array_equal(inverse, inverse.T)
+    expected = np.linalg.inv(B)
+    np.testing.assert_allclose(inverse, expected, rtol=0, atol=1e-10 * np.abs(expected).max())
+    # Singular beyond rounding, or indefinite: refused (the LAPACK route
+    # with a jitter decides), never a huge inverse.
+    if size > 1:
+        singular = B.copy()
+        singular[-1], singular[:, -1] = singular[0], singular[:, 0]
+        assert not spd_inverse(singular, inverse)
+    assert not spd_inverse(-B, inverse)

@@ -14,6 +14,8 @@ The solver does the same steps in numpy on larger data, where BLAS's
 threads and numpy's vectorised losses win.
 """
 
+import math
+
 import numpy as np
 from numba import njit, types
 
@@ -351,3 +353,47 @@ def settle_intercept(
 # A Newton step whose promised decrease is below this many units of the
 # value's rounding is not taken.
 _ROUNDING = 16 * _EPS
+
+
+@lazy_njit(
+    [types.boolean(_matrix, _matrix)], cache=True, nogil=True, fastmath=FASTMATH
+)
+def spd_inverse(B, out):
+    """``out = B^{-1}`` for a small symmetric positive definite ``B``, from
+    its Cholesky factor ``L`` (``B^{-1} = L^{-T} L^{-1}``), exactly
+    symmetric; False (``out`` undefined) where a pivot is not above
+    ``1e-13`` of its diagonal entry: ``B`` is not definite beyond rounding,
+    and the caller's jittered LAPACK route decides. For the quasi-Newton
+    metric, rebuilt a few times a fit: 32 x 32 in 14 us against 27 for
+    LAPACK's factorisation and inverse through numpy."""
+    n = B.shape[0]
+    L = np.zeros((n, n))
+    for j in range(n):
+        pivot = B[j, j]
+        for k in range(j):
+            pivot -= L[j, k] * L[j, k]
+        if not pivot > 1e-13 * B[j, j]:
+            return False
+        root = math.sqrt(pivot)
+        L[j, j] = root
+        for i in range(j + 1, n):
+            total = B[i, j]
+            for k in range(j):
+                total -= L[i, k] * L[j, k]
+            L[i, j] = total / root
+    inverse_L = np.zeros((n, n))  # lower triangular
+    for j in range(n):
+        inverse_L[j, j] = 1.0 / L[j, j]
+        for i in range(j + 1, n):
+            total = 0.0
+            for k in range(j, i):
+                total -= L[i, k] * inverse_L[k, j]
+            inverse_L[i, j] = total / L[i, i]
+    for r in range(n):
+        for c in range(r, n):
+            total = 0.0
+            for k in range(c, n):
+                total += inverse_L[k, r] * inverse_L[k, c]
+            out[r, c] = total
+            out[c, r] = total
+    return True

@@ -27,6 +27,7 @@ switches to when the bound proves loose.
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernels.quasi_newton import spd_inverse
 from .curvature import too_large_to_square, weighted_gram
 
 # Up to this many columns, and no more than there are rows, B is formed and
@@ -37,6 +38,11 @@ from .curvature import too_large_to_square, weighted_gram
 # of the same rows repeated parted after 7 iterations (scikit-learn's
 # sample-weight check), where on the diagonal they agree to 1e-12.
 GRAM_MAX_FEATURES = 128
+
+# Up to this size the metric is inverted by a compiled Cholesky
+# (spd_inverse): 32 x 32 in 14 against 27 us, 52 x 52 in 52 against 66 us,
+# through numpy's LAPACK (whose calls cost more than the flops here).
+COMPILED_INVERSE_SIZE = 64
 
 
 class Preconditioner:
@@ -138,6 +144,10 @@ def _inverse(B):
     diagonal = np.diag(B)
     if not diagonal.min() > 0:
         B[np.diag_indices_from(B)] = _positive(diagonal.copy())
+    if len(B) <= COMPILED_INVERSE_SIZE:
+        inverse = np.empty_like(B)
+        if spd_inverse(B, inverse) and np.all(np.isfinite(inverse)):
+            return inverse
     for jitter in (0.0, 1e-12, 1e-8, 1e-4):
         shifted = B + jitter * np.mean(np.diag(B)) * np.eye(len(B)) if jitter else B
         try:
