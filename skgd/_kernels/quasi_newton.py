@@ -275,29 +275,28 @@ def _on_line(t, P, D, Y, W, trial, trial_G, loss_code, loss, loss_params, n_trai
 
 @lazy_njit(
     [
-        types.float64(
-            x, _matrix, _matrix, _matrix, _matrix, _matrix, _matrix, types.int64,
-            types.float64, types.float64, types.float64, types.float64, types.int64,
+        types.UniTuple(types.float64, 2)(
+            _matrix, _matrix, _matrix, _matrix, types.int64, types.float64,
+            types.float64, types.float64, types.float64, types.int64,
         )  # fmt: skip
-        for x in dense_matrix_types(types.float64)
     ],
     cache=True,
     nogil=True,
     fastmath=FASTMATH,
 )
-def settle_intercept(
-    X, Y, W, P, G, theta, grad, loss_code, intercept, n_train, l2, value, max_steps
-):  # fmt: skip
-    """The intercept minimised alone by Newton's steps on the kept
-    predictions, one output, the loss inlined (``loss_code`` LOGISTIC or
-    SQUARED); in place, as :meth:`skgd.solvers.lbfgs.LbfgsSolver._settle_intercept`
-    does in numpy (see there for why). A step is kept only if it lowers the
-    objective ``value``; ``grad`` is recomputed if one was. Returns the
-    objective after."""
-    n, d = X.shape
+def settle_intercept(Y, W, P, G, loss_code, intercept, n_train, penalty, value, max_steps):
+    """The intercept minimised alone by Newton's steps on the predictions
+    ``P`` (one output; ``G`` the loss's weighted derivatives there), the
+    loss inlined (``loss_code`` LOGISTIC or SQUARED): see
+    :meth:`skgd.solvers.lbfgs.LbfgsSolver._settle_intercept` for why. A
+    step is kept only if it lowers the objective, ``value`` now
+    (``penalty`` its coefficients' part, which the steps leave alone); ``P``
+    and ``G`` follow in place. Returns ``(value, shift)``: the objective
+    after, and the change of the intercept's parameter."""
+    n = P.shape[0]
     c = intercept
     trial_G = np.empty(n)
-    moved = False
+    shift = 0.0
     for _ in range(max_steps):
         slope, curvature = 0.0, 0.0
         for i in range(n):
@@ -324,30 +323,15 @@ def settle_intercept(
             else:
                 loss, trial_G[i] = squared(p, Y[i, 0], W[i, 0])
             total += loss
-        penalty = 0.0
-        for j in range(d):
-            penalty += theta[0, j] * theta[0, j]
-        trial_value = total / n_train + 0.5 * l2 * penalty
+        trial_value = total / n_train + penalty
         if not trial_value < value:
             break
         for i in range(n):
             P[i, 0] += c * delta
             G[i, 0] = trial_G[i]
-        theta[0, d] += delta
         value = trial_value
-        moved = True
-    if moved:
-        row = grad[0]
-        row[:] = 0.0
-        for i in range(n):
-            x, gi = X[i], G[i, 0]
-            for j in range(d):
-                row[j] += gi * x[j]
-            row[d] += gi
-        for j in range(d):
-            row[j] = row[j] / n_train + l2 * theta[0, j]
-        row[d] *= c / n_train
-    return value
+        shift += delta
+    return value, shift
 
 
 # A Newton step whose promised decrease is below this many units of the

@@ -74,11 +74,8 @@ MEMORY = 10
 REFRESH_AFTER = 4
 
 # Newton's steps on the intercept before a gap is taken (_settle_intercept):
-# near the optimum, where the gaps are taken, two reach rounding. A step
-# whose promised decrease is below SETTLED of the value is not taken (the
-# compiled steps' rule too).
+# near the optimum, where the gaps are taken, two reach rounding.
 SETTLE_STEPS = 4
-SETTLED = 16 * np.finfo(np.float64).eps
 # The intercept is settled when its shift's cost to the gap could be more
 # than this fraction of the gap the stopping rule waits for.
 SETTLE_WORTH = 0.1
@@ -273,8 +270,8 @@ class LbfgsSolver(Solver):
         """Minimise the objective over the intercept alone before the gap is
         taken: Newton's steps on the kept predictions, each kept only if it
         lowers the objective; True if theta moved. One output, the binary
-        log-loss or squared error; compiled on small data
-        (:func:`settle_intercept`), in numpy otherwise, the same steps.
+        log-loss or squared error (:func:`settle_intercept`, compiled, on
+        any layout of the data: it reads the predictions only).
 
         The certificate's dual point must sum to zero with the weights (the
         intercept is not penalised), and the shift that makes it so costs the
@@ -297,49 +294,17 @@ class LbfgsSolver(Solver):
             abs(state.theta[0, -1] * self._grad[0, -1]) <= SETTLE_WORTH * target
         ):
             return False
-        before = self._cached[1]
-        if self._compiled is not None:
-            value = settle_intercept(
-                objective.X, objective.Y, objective.W, self._P, self._G, state.theta,
-                self._grad, code, float(objective.intercept),
-                float(objective.n_train), float(objective.penalty.l2), before,
-                SETTLE_STEPS,
-            )  # fmt: skip
-            self._cached = (state.t, value, self._grad)
-            return value != before
-        return self._settle_in_numpy(state, code)
-
-    def _settle_in_numpy(self, state, code):
-        # settle_intercept's steps, on the kept float64 predictions.
-        objective = self.objective
-        c, n, W = float(objective.intercept), objective.n_train, objective.W
-        theta, P, G, value = state.theta, self._P, self._G, self._cached[1]
-        penalty = objective.penalty.value(theta[:, :-1])
-        shift = 0.0
-        for _ in range(SETTLE_STEPS):
-            slope = float(G.sum(dtype=np.float64)) * c / n
-            if code == LOGISTIC:  # sigmoid(-z) = -g / (w y), from G: no exp
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    s = np.where(W > 0, -G * objective.Y / W, 0.0)
-                curvature = float(np.sum(W * s * (1.0 - s), dtype=np.float64))
-            else:
-                curvature = float(W.sum(dtype=np.float64))
-            curvature *= c * c / n
-            if not curvature > 0:
-                break
-            delta = -slope / curvature
-            if slope * delta > -SETTLED * abs(value):
-                break  # Newton's decrease would be rounding: settled
-            trial, trial_G = P + c * delta, np.empty_like(P)
-            trial_value = objective.mean_loss(trial, trial_G) + penalty
-            if not trial_value < value:
-                break
-            P, G, value = trial, trial_G, trial_value
-            shift += delta
+        theta, float64 = state.theta, np.float64
+        value, shift = settle_intercept(
+            np.ascontiguousarray(objective.Y, dtype=float64),
+            np.ascontiguousarray(objective.W, dtype=float64), self._P, self._G, code,
+            float(objective.intercept), float(objective.n_train),
+            objective.penalty.value(theta[:, :-1]), self._cached[1], SETTLE_STEPS,
+        )  # fmt: skip
         if shift == 0.0:
             return False
         theta[:, -1] += shift
-        self._keep(state, P, G, value)
+        self._keep(state, self._P, self._G, value)
         return True
 
     def _keep(self, state, P, G, value):
