@@ -193,11 +193,12 @@ def smooth_optimum(loss, penalty, X, ys, multinomial):
     return result.fun
 
 
-def piecewise_linear_optimum(loss, penalty, X, y):
+def piecewise_linear_optimum(loss, penalty, X, y, fit_intercept=True):
     """The hinge or epsilon-insensitive objective of one output as a QP
     (an LP without L2) over ``x = [w (d), b, xi (n), t (d)]``: minimise
     ``(l2/2)|w|^2 + l1 sum t + mean xi`` with ``xi`` above the loss's
-    pieces and ``t >= |w|``, by Clarabel's interior point method."""
+    pieces and ``t >= |w|`` (and ``b = 0`` without an intercept), by
+    Clarabel's interior point method."""
     l1, l2 = strengths(penalty)
     n, d = X.shape
     X = sp.csr_matrix(X)
@@ -224,6 +225,10 @@ def piecewise_linear_optimum(loss, penalty, X, y):
     blocks.append(sp.hstack([eye_d, zeros((d, n + 1)), -eye_d]))  # w <= t
     blocks.append(sp.hstack([-eye_d, zeros((d, n + 1)), -eye_d]))  # -w <= t
     h += [np.zeros(d), np.zeros(d)]
+    if not fit_intercept:  # b <= 0 and -b <= 0
+        pin = sp.csr_matrix(([1.0, -1.0], ([0, 1], [b, b])), shape=(2, size))
+        blocks.append(pin)
+        h.append(np.zeros(2))
     A = sp.vstack(blocks).tocsc()
     h = np.concatenate(h)
     settings = clarabel.DefaultSettings()
@@ -352,6 +357,34 @@ def test_sdca_lands_whatever_the_intercept_scaling(intercept_scaling):
     value = objective("hinge", "l2", X, ys, False, clf.coef_, clf.intercept_)
     assert value - best <= clf.dual_gap_ + 1e-9 * best
     assert clf.dual_gap_ <= 1e-6 * value
+
+
+@pytest.mark.parametrize(
+    "loss, data",
+    [("hinge", "breast_cancer"), ("hinge", "4k x 40"), ("hinge", "4k x 40, 3 classes"),
+     ("hinge", "sparse 4k x 2k"), ("epsilon_insensitive", "diabetes"),
+     ("epsilon_insensitive", "sparse 4k x 2k regression")],
+)  # fmt: skip
+def test_sdca_without_an_intercept_lands(loss, data):
+    # Without an intercept the kernel's convergence test is aimed at the
+    # target, and a call that runs out of budget keeps its rows shrunk for
+    # the next epoch: the certificate must still be true (an interior-point
+    # QP with b = 0 as the reference).
+    X, y = dataset(data)
+    Estimator = GDClassifier if loss == "hinge" else GDRegressor
+    estimator = Estimator(loss=loss, alpha=ALPHA, fit_intercept=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        estimator.fit(X, y)
+    assert estimator.solver_ == "sdca"
+    ys, _ = targets(estimator, y)
+    solutions = [piecewise_linear_optimum(loss, "l2", X, t, False) for t in ys]
+    best = objective(loss, "l2", X, ys, False, *zip(*solutions, strict=True))
+    coefs = np.atleast_2d(estimator.coef_)
+    value = objective(loss, "l2", X, ys, False, coefs, np.zeros(len(coefs)))
+    assert estimator.dual_gap_ <= 1e-6 * value
+    assert value - best <= estimator.dual_gap_ + 1e-9 * best
+    assert np.all(estimator.intercept_ == 0.0)
 
 
 def test_the_advice_for_a_kinked_loss_is_one_that_works():

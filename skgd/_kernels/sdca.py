@@ -293,21 +293,18 @@ def _shrinks(code, a, y, p, threshold, pg, j):
 def _end_of_pass(pg, j, m, n_rows, pg_eps):
     """liblinear's bookkeeping after a pass; returns (new m, converged).
 
-    Converged: the projected gradients of the active rows span at most
-    ``pg_eps``. Then, if rows were shrunk, all come back (with no
-    thresholds) and the passes go on; with all rows active the output is
-    done for this call. Otherwise the pass's extremes become the next
-    pass's shrinking thresholds (infinite when of the wrong sign, as in
-    liblinear, so that shrinking waits for a violation of that side).
+    The pass's extremes become the next pass's shrinking thresholds
+    (infinite when of the wrong sign, as in liblinear, so that shrinking
+    waits for a violation of that side). Converged: the projected gradients
+    of the active rows span at most ``pg_eps``. The call then ends, and all
+    rows come back for the next one; liblinear would first confirm on a
+    full pass, but the caller's duality gap, a pass over all rows anyway,
+    is the confirmation (sparse 2e4 x 5e3 hinge: 7.5 -> 6.8 ms).
     """
-    if pg[2, j] - pg[3, j] <= pg_eps:
-        pg[0, j] = np.inf
-        pg[1, j] = -np.inf
-        if m == n_rows:
-            return m, True
-        return n_rows, False
     pg[0, j] = pg[2, j] if pg[2, j] > 0.0 else np.inf
     pg[1, j] = pg[3, j] if pg[3, j] < 0.0 else -np.inf
+    if pg[2, j] - pg[3, j] <= pg_eps:
+        return n_rows, True
     return m, False
 
 
@@ -386,8 +383,8 @@ def dense_sdca_passes(
     Returns
     -------
     int
-        The number of outputs whose active problem converged with all rows
-        active (shrinking only; else 0).
+        The number of outputs whose active problem converged (shrinking
+        only; else 0).
     """
     k, d = v.shape
     per_output_weight = W.shape[1] > 1

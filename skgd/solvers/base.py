@@ -31,6 +31,7 @@ class Solver:
     objective: object
     settings: SolverSettings
     _cached: tuple = field(default=None, repr=False)
+    _zero_value: float = field(default=None, repr=False)
 
     #: Whether the solver converges to the exact optimum by itself, so that
     #: it stops on a measure of optimality (``OptimalityStopping``) rather
@@ -160,7 +161,9 @@ class Solver:
         cached = self._cached
         if cached is not None and cached[0] == state.t and not np.any(state.theta):
             return cached[1]
-        return self.objective.value_at_zero()
+        if self._zero_value is None:  # asked by the loop and the stopping rule
+            self._zero_value = self.objective.value_at_zero()
+        return self._zero_value
 
     def gradient_at(self, state):
         """The exact gradient of the smooth part at the current parameters
@@ -196,6 +199,11 @@ class Solver:
             return math.inf
         grad = cached[2]
         return optimality_residual(state.theta, grad, self.objective.penalty.l1)
+
+    def aim(self, target):
+        """Told before the first epoch about the gap the stopping rule will
+        wait for (from the objective at zero, which bounds the minimum from
+        above); a solver may plan its work by it. Nothing here."""
 
     def duality_gap(self, state, target=None):
         """``(gap, P(theta))`` at the current parameters; ``(inf, nan)``

@@ -97,7 +97,8 @@ class CertifiedStopping:
     _fallback: OptimalityStopping = None
 
     def start(self, trainer, state):
-        pass
+        if self.tol is not None:
+            trainer.aim(self.tol * abs(trainer.value_at_zero(state)))
 
     def should_stop(self, value, state, trainer):
         if self.tol is None:
