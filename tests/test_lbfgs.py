@@ -376,9 +376,16 @@ def test_the_compiled_iteration_is_the_numpy_iteration(monkeypatch, estimator, d
     )
     assert calls == in_kernel.n_iter_ > 1 or (calls, in_kernel.n_iter_) == (1, 1)
     assert in_kernel.n_iter_ == in_numpy.n_iter_
+    # Every epoch's objective to rounding; the coefficients to rounding as
+    # amplified along the flattest directions near the end (the three-class
+    # softmax: 4e-13 after one epoch, 1e-6 of 0.77 after fifteen, each
+    # epoch's objective equal to 2e-15).
+    np.testing.assert_allclose(
+        in_kernel.history_["loss"], in_numpy.history_["loss"], rtol=1e-12
+    )
     scale = np.abs(in_numpy.coef_).max()
-    np.testing.assert_allclose(in_kernel.coef_, in_numpy.coef_, rtol=0, atol=1e-9 * scale)
-    np.testing.assert_allclose(in_kernel.intercept_, in_numpy.intercept_, atol=1e-9 * scale)
+    np.testing.assert_allclose(in_kernel.coef_, in_numpy.coef_, rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(in_kernel.intercept_, in_numpy.intercept_, atol=1e-5 * scale)
     assert in_kernel.dual_gap_ <= 1e-6 * in_kernel.history_["loss"][-1]  # tol="auto"
 
 

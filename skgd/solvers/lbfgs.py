@@ -70,8 +70,14 @@ MEMORY = 10
 # Measured (iterations to a certified 1e-6 at alpha=1e-4, without -> with):
 # breast_cancer 43 -> 19 (raw 79 -> 18), raw digits (10 classes) over 1000
 # -> 138, standardised digits 121 -> 67; 1e4 x 50 (6) and 1e5 x 50 x 5
-# classes (17) converge too fast to trigger it.
-REFRESH_AFTER = 4
+# classes (17) converge too fast to trigger it. On small data a refresh
+# costs about two compiled iterations (breast_cancer: 100 against 41 us), so
+# the window is at least 6 (4 before): breast_cancer 2.6 -> 2.4 ms (18
+# iterations and 3 refreshes -> 17 and 2), raw 2.55 -> 2.4 ms; nine other
+# small problems (wine and raw wine, standardised digits, breast_cancer at
+# alpha 1e-3 and 1e-5, four 569 x 30 draws) 4% faster on the whole, the
+# worst 2% slower. (A window of 7 took breast_cancer 23 iterations.)
+REFRESH_AFTER = 6
 
 # Newton's steps on the intercept before a gap is taken (_settle_intercept):
 # near the optimum, where the gaps are taken, two reach rounding.
