@@ -180,3 +180,21 @@ def csr_transpose_product(indptr, indices, data, A, out):
             x = np.float64(data[p])
             for j in range(k):
                 out[col, j] += x * A[i, j]
+
+
+@lazy_njit(
+    [
+        types.float64(array)
+        for array in (types.float64[::1], types.Array(types.float64, 1, "C", readonly=True))
+    ],
+    cache=True,
+    nogil=True,
+)
+def sum_of_squares(values):
+    """``sum(values ** 2)``, overflowing to inf silently: what numpy's dot
+    does in a microsecond, without the RuntimeWarning numpy raises for the
+    overflow (divergence is judged on the result)."""
+    s = 0.0
+    for v in values:
+        s += v * v
+    return s

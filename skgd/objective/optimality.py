@@ -5,7 +5,11 @@ solvers that land on the optimum report it, and
 :class:`skgd.training.stopping.OptimalityStopping` stops on it.
 """
 
+import math
+
 import numpy as np
+
+from .penalties import squared_norm
 
 
 def optimality_residual(theta, grad, l1):
@@ -20,7 +24,7 @@ def optimality_residual(theta, grad, l1):
     ``F* >= F(θ) + v·(θ* - θ) + mu/2 ||θ* - θ||²`` for the subgradient ``v``).
     """
     if l1 == 0.0:
-        return float(np.linalg.norm(grad))
+        return math.sqrt(squared_norm(grad))
     coef, g = theta[:, :-1], grad[:, :-1]
     shrunk = np.sign(g) * np.maximum(np.abs(g) - l1, 0.0)
     v = np.where(coef != 0, g + l1 * np.sign(coef), shrunk)

@@ -12,12 +12,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels.passes import sum_of_squares
+
+# Float64 arrays up to this many values are summed by a compiled loop.
+SHORT_SUM = 4096
+
 
 def squared_norm(a):
     """``||a||**2`` in float64, without BLAS: on a busy machine a threaded
     BLAS dot of a few thousand values measured 6 ms (thread hand-offs), this
-    20 us. Overflows to inf silently, as the dot did: divergence is judged
-    on the result."""
+    20 us. Short float64 arrays by a compiled loop, which skips numpy's
+    error-state bookkeeping: 1.6 against 4.4 us (the training loop asks at
+    every epoch). Overflows to inf silently, as the dot did: divergence is
+    judged on the result."""
+    if a.size <= SHORT_SUM and a.dtype == np.float64:
+        return sum_of_squares(np.ascontiguousarray(a).ravel())
     with np.errstate(over="ignore"):
         return float(np.square(a, dtype=np.float64).sum())
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..objective.optimality import optimality_residual
+from ..objective.penalties import squared_norm
 from .settings import SolverSettings
 
 
@@ -179,7 +180,7 @@ class Solver:
         the solvers that never form it."""
         if not self.uses_full_gradient:
             return math.nan
-        return float(np.linalg.norm(self.gradient_at(state)))
+        return math.sqrt(squared_norm(self.gradient_at(state)))
 
     def gradient_norm_at_zero(self, state):
         """Norm of the smooth part's gradient at all-zero parameters: the
