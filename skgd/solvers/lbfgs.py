@@ -42,6 +42,7 @@ part's kink is the accelerated proximal solver's.
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class LbfgsSolver(Solver):
     _norm_at_metric: float = field(default=math.inf, repr=False)
     _memory: tuple = field(default=None, repr=False)
     _ring: np.ndarray = field(default=None, repr=False)
-    _compiled: tuple = field(default=None, repr=False)
+    _compiled: "CompiledIteration" = field(default=None, repr=False)
     _stalled: bool = field(default=False, repr=False)
 
     name = "lbfgs"
@@ -200,15 +201,16 @@ class LbfgsSolver(Solver):
 
     def _compiled_epoch(self, state):
         # run_epoch's steps in one call (lbfgs_iteration), on small data.
-        objective, (code, function, lines, vectors, _) = self.objective, self._compiled
+        objective, compiled = self.objective, self._compiled
         S, Y, rho, alphas = self._memory
         metric = self._metric
         step, value = lbfgs_iteration(
             objective.X, objective.Y, objective.W, self._P, self._G, state.theta,
             self._grad, S, Y, rho, alphas, self._ring, metric.inverse,
-            metric.inverse_diagonal, code, function, objective.loss.params_array,
-            float(objective.intercept), float(objective.n_train),
-            float(objective.penalty.l2), self._cached[1], lines, vectors,
+            metric.inverse_diagonal, compiled.code, compiled.function,
+            objective.loss.params_array, float(objective.intercept),
+            float(objective.n_train), float(objective.penalty.l2), self._cached[1],
+            compiled.lines, compiled.vectors,
         )  # fmt: skip
         if self._stalled_at(state, step):
             return step
@@ -251,7 +253,7 @@ class LbfgsSolver(Solver):
             P = self._P
         if self._inlined_certificate():
             gap, value = smooth_gap(
-                objective.X, objective.Y, objective.W, P, theta, self._compiled[0],
+                objective.X, objective.Y, objective.W, P, theta, self._compiled.code,
                 float(objective.n_train), float(objective.penalty.l2),
                 float(objective.intercept),
             )  # fmt: skip
@@ -265,9 +267,9 @@ class LbfgsSolver(Solver):
         every row weighted (no rows held out)."""
         compiled, objective = self._compiled, self.objective
         return (
-            compiled is not None and compiled[0] != CALLED
+            compiled is not None and compiled.code != CALLED
             and objective.Y.shape[1] == 1 and objective.penalty.l2 > 0
-            and compiled[4]
+            and compiled.all_weighted
         )  # fmt: skip
 
     # --- the pieces ----------------------------------------------------------------
@@ -391,9 +393,18 @@ def _loss_code(loss):
     return CALLED
 
 
+class CompiledIteration(NamedTuple):
+    """What :func:`lbfgs_iteration` takes besides the solver's state."""
+
+    code: int  # the loss's among the inlined ones (_loss_code)
+    function: object  # the loss, called where it is not inlined
+    lines: np.ndarray  # work space: predictions along the line (3, n, k)
+    vectors: np.ndarray  # work space: parameter-shaped (2, k, d + 1)
+    all_weighted: bool  # no row held out (smooth_gap needs every row)
+
+
 def _compiled_iteration(objective, theta, P):
-    """``(loss code, loss function, work space (2 arrays), every row
-    weighted)`` for :func:`lbfgs_iteration` when ``objective``'s data are
+    """The :class:`CompiledIteration` for ``objective`` when its data are
     small, dense and float64; else None."""
     X, loss = objective.X, objective.loss
     if not (
@@ -402,7 +413,7 @@ def _compiled_iteration(objective, theta, P):
         and X.size * theta.shape[0] <= COMPILED_MAX_ENTRIES
     ):  # fmt: skip
         return None
-    return (
+    return CompiledIteration(
         _loss_code(loss), loss.function(np.float64), np.empty((3, *P.shape)),
         np.empty((2, *theta.shape)), bool(np.all(objective.W > 0)),
     )  # fmt: skip
